@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CORES  ?= 2
+
+.PHONY: run test lint dry-run clean
+
+# The venv is (re)built when the pinned requirements change. torch/torchvision come from
+# pip's local wheel cache where the machine has one (no multi-GB download).
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	@start=$$(date +%s); \
+	$(BIN)/snakemake --cores $(CORES) && \
+	echo "" && echo "Done in $$(( $$(date +%s) - start )) s." && \
+	echo "Figures: $$(ls results/figures/*.png | tr '\n' ' ')" && \
+	echo "Tables:  $$(ls results/tables/*.md | tr '\n' ' ')"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests workflow/scripts benchmarks
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+
+dry-run: $(STAMP)
+	$(BIN)/snakemake -n
+
+clean:
+	rm -rf results .snakemake

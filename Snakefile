@@ -1,0 +1,23 @@
+"""authxai: explanations of deep-network models of image authenticity judgments.
+
+Stages are split by file under workflow/rules/; all logic lives in src/authxai/.
+"""
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/psychometrics.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_outputs(),

@@ -1,0 +1,310 @@
+"""Dataset adapters → the image table and the long ratings table (DESIGN.md §3).
+
+Three kinds, one output contract:
+
+* ``table``: any lab's ``images`` + ``ratings`` files (csv/tsv/parquet) with optional column
+  renames; MOS are computed from the raw ratings.
+* ``aigciqa2023``: the dataset authors' published table (MOS + SD + prompt metadata, shipped in
+  ``data/aigciqa2023``), optionally the official ``mosz{1,2,3}.mat`` files, the downloaded images
+  and, when present, a long table of per-participant raw ratings.
+* ``synthetic``: the planted-cue study written by ``synthesize_study`` — a ``table`` dataset with
+  ground-truth cue masks.
+
+:func:`load_metadata` is cheap (no image is opened) so the workflow can call it at parse time;
+:func:`verify_images` opens every image and is what ``prepare_data`` adds.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from authxai.errors import InputError, fail
+from authxai.psychometrics import DIMENSIONS, mos_from_ratings, zscore_ratings
+from authxai.tables import Column, TableSchema, read_delimited
+
+log = logging.getLogger(__name__)
+
+RAW_IMAGES = TableSchema(
+    "images",
+    (
+        Column("image_id", "str", unique=True),
+        Column("path", "str"),
+        Column("generator", "str", nullable=True, required=False),
+        Column("category", "str", nullable=True, required=False),
+        Column("challenge", "str", nullable=True, required=False),
+        Column("prompt", "str", nullable=True, required=False),
+    ),
+)
+RATINGS = TableSchema(
+    "ratings",
+    (
+        Column("participant", "str"),
+        Column("image_id", "str"),
+        Column("dimension", "str", allowed=DIMENSIONS),
+        Column("rating", "float"),
+    ),
+)
+#: The contract of results/data/metadata.parquet and images.parquet.
+IMAGES = TableSchema(
+    "images",
+    (
+        Column("image_id", "str", unique=True),
+        Column("path", "str"),
+        Column("generator", "str", nullable=True),
+        Column("category", "str", nullable=True),
+        Column("challenge", "str", nullable=True),
+        Column("prompt", "str", nullable=True),
+        Column("mos_quality", "float", nullable=True, lo=0, hi=100),
+        Column("mos_authenticity", "float", lo=0, hi=100),
+        Column("mos_correspondence", "float", nullable=True, lo=0, hi=100),
+        Column("kept", "bool"),
+    ),
+)
+#: The contract of results/data/ratings.parquet.
+RATINGS_LONG = TableSchema(
+    "ratings",
+    (
+        Column("participant", "str"),
+        Column("image_id", "str"),
+        Column("dimension", "str", allowed=DIMENSIONS),
+        Column("raw", "float"),
+        Column("z", "float"),
+        Column("scaled", "float", lo=0, hi=100),
+    ),
+)
+AIGCIQA_GENERATORS = ("ControlNet", "DALLE", "GLIDE", "Lafite", "StableDiffusion", "Unidiffuser")
+OPTIONAL_META = ("generator", "category", "challenge", "prompt")
+
+
+def resolve_inside(root: Path, relative: str, source: object, row: Any) -> Path:
+    """``root / relative`` resolved; an :class:`InputError` if it escapes ``root``."""
+    root = Path(root).resolve()
+    target = (root / str(relative)).resolve()
+    if root != target and root not in target.parents:
+        raise fail(
+            source,
+            f"path {relative!r} (row {row}) resolves outside the data root {root}",
+            "paths must be relative to dataset.root and stay inside it",
+        )
+    return target
+
+
+def check_paths(images: pd.DataFrame, root: Path, source: object, columns: tuple[str, ...] = ("path",)) -> None:
+    """Every relative path column must stay inside ``root`` (no ``..`` or absolute escapes)."""
+    for col in columns:
+        if col in images:
+            for row, rel in images[col].dropna().items():
+                resolve_inside(root, rel, source, row)
+
+
+def exclusion_combos(spec: dict | None, base: Path) -> set[tuple[str, str]]:
+    """The category × challenge combinations to exclude, from ``combos`` and/or ``combos_file``."""
+    spec = spec or {}
+    combos = {(str(c), str(h)) for c, h in spec.get("combos", [])}
+    if spec.get("combos_file"):
+        path = base / spec["combos_file"]
+        table = read_delimited(path, TableSchema("exclusion", (Column("Category", "str"), Column("Challenge", "str"))))
+        combos |= set(zip(table["Category"], table["Challenge"]))
+    return combos
+
+
+def apply_exclusion(images: pd.DataFrame, combos: set[tuple[str, str]]) -> pd.Series:
+    """``kept`` flag: False for images whose (category, challenge) is an excluded combination."""
+    pairs = list(zip(images["category"].astype(str), images["challenge"].astype(str)))
+    return pd.Series([p not in combos for p in pairs], index=images.index, dtype=bool)
+
+
+def _rename(df: pd.DataFrame, mapping: dict[str, str] | None) -> pd.DataFrame:
+    """Apply a config column mapping ``{contract_name: file_column}``."""
+    if not mapping:
+        return df
+    return df.rename(columns={src: dst for dst, src in mapping.items()})
+
+
+def ratings_from_raw(
+    raw: pd.DataFrame, known_ids: pd.Series, scale: tuple[float, float], source: object
+) -> pd.DataFrame:
+    """Validate raw ratings (range, known ids, no duplicates) and add z and scaled columns."""
+    lo, hi = scale
+    bad = (raw["rating"] < lo) | (raw["rating"] > hi)
+    if bad.any():
+        row = bad[bad].index[0]
+        raise fail(
+            source,
+            f"column 'rating' row {row} = {raw.loc[row, 'rating']} is outside the rating scale [{lo}, {hi}]",
+            "fix the value or set dataset.rating_scale",
+        )
+    unknown = ~raw["image_id"].isin(set(known_ids))
+    if unknown.any():
+        row = unknown[unknown].index[0]
+        raise fail(
+            source,
+            f"row {row} rates image_id {raw.loc[row, 'image_id']!r}, which is not in the image table",
+            "add the image or drop its ratings",
+        )
+    dup = raw.duplicated(["participant", "image_id", "dimension"])
+    if dup.any():
+        row = dup[dup].index[0]
+        raise fail(
+            source,
+            f"row {row} repeats participant {raw.loc[row, 'participant']!r} × image {raw.loc[row, 'image_id']!r}"
+            f" × {raw.loc[row, 'dimension']}",
+            "keep one rating per participant, image and dimension",
+        )
+    long = raw.rename(columns={"rating": "raw"})[["participant", "image_id", "dimension", "raw"]]
+    return zscore_ratings(long.reset_index(drop=True))
+
+
+def empty_ratings() -> pd.DataFrame:
+    """A ratings table with the contract's columns and no rows (MOS-only datasets)."""
+    return pd.DataFrame(
+        {
+            "participant": pd.Series(dtype=str),
+            "image_id": pd.Series(dtype=str),
+            "dimension": pd.Series(dtype=str),
+            "raw": pd.Series(dtype=float),
+            "z": pd.Series(dtype=float),
+            "scaled": pd.Series(dtype=float),
+        }
+    )
+
+
+def _finish(images: pd.DataFrame, combos: set[tuple[str, str]]) -> pd.DataFrame:
+    for col in OPTIONAL_META:
+        if col not in images:
+            images[col] = pd.Series([None] * len(images), dtype=object)
+    for dim in DIMENSIONS:
+        if f"mos_{dim}" not in images:
+            images[f"mos_{dim}"] = np.nan
+    images["kept"] = apply_exclusion(images, combos)
+    return IMAGES.check(images, "image table")
+
+
+def load_table_dataset(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``kind: table`` (and ``synthetic``): images + raw ratings files under ``spec['root']``."""
+    root = (base / spec["root"]).resolve()
+    images_path = root / (spec.get("images") or "images.csv")
+    images = _rename(read_delimited(images_path), spec.get("columns"))
+    images = RAW_IMAGES.check(images, images_path)
+    check_paths(images, root, images_path, ("path", "cue_mask_path"))
+    ratings_path = root / (spec.get("ratings") or "ratings.csv")
+    raw = _rename(read_delimited(ratings_path), spec.get("columns"))
+    raw = RATINGS.check(raw, ratings_path)
+    ratings = ratings_from_raw(raw, images["image_id"], tuple(spec.get("rating_scale", (1, 5))), ratings_path)
+    mos = mos_from_ratings(ratings)
+    missing = ~images["image_id"].isin(set(mos["image_id"]))
+    if missing.any():
+        row = missing[missing].index[0]
+        raise fail(
+            images_path, f"image {images.loc[row, 'image_id']!r} (row {row}) has no ratings", "rate it or drop it"
+        )
+    images = images.merge(mos, on="image_id", how="left")
+    return _finish(images, exclusion_combos(spec.get("exclusion"), base)), ratings
+
+
+def load_aigciqa2023(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``kind: aigciqa2023``: the authors' MOS table (+ optional .mat MOS and raw ratings)."""
+    table_path = base / spec.get("table", "data/aigciqa2023/AIGCIQA2023.csv")
+    cols = [Column("name", "str", unique=True), Column("prompt", "str"), Column("style", "str"), Column("class", "str")]
+    cols += [Column(f"{d}_mos", "float", lo=0, hi=100) for d in DIMENSIONS]
+    cols += [Column(f"{d}_std", "float", lo=0, nullable=True) for d in DIMENSIONS]
+    raw = read_delimited(table_path, TableSchema("AIGCIQA2023", tuple(cols))).reset_index(drop=True)
+    number = raw["name"].str.replace(r"\.\w+$", "", regex=True)
+    if not number.str.fullmatch(r"\d+").all():
+        row = (~number.str.fullmatch(r"\d+")).idxmax()
+        raise fail(
+            table_path, f"column 'name' row {row} = {raw.loc[row, 'name']!r} is not <n>.png", "use the authors' table"
+        )
+    n = number.astype(int)
+    image_dir = spec.get("image_dir", "Image/allimg")
+    images = pd.DataFrame(
+        {
+            "image_id": number,
+            "path": [f"{image_dir}/{name}" for name in raw["name"]],
+            "generator": [AIGCIQA_GENERATORS[i // 400] if i // 400 < 6 else None for i in n],
+            "category": raw["class"],
+            "challenge": raw["style"],
+            "prompt": raw["prompt"],
+            "prompt_index": (n % 400) // 4,
+        }
+    )
+    for dim in DIMENSIONS:
+        images[f"mos_{dim}"] = raw[f"{dim}_mos"].to_numpy()
+        images[f"sd_{dim}"] = raw[f"{dim}_std"].to_numpy()
+    if spec.get("mos_dir"):
+        _override_mos_from_mat(images, base / spec["root"] / spec["mos_dir"])
+    root = (base / spec["root"]).resolve()
+    check_paths(images, root, table_path)
+    ratings = empty_ratings()
+    if spec.get("ratings"):
+        ratings_path = root / spec["ratings"]
+        raw_r = RATINGS.check(_rename(read_delimited(ratings_path), spec.get("columns")), ratings_path)
+        ratings = ratings_from_raw(raw_r, images["image_id"], tuple(spec.get("rating_scale", (1, 5))), ratings_path)
+    else:
+        log.info("no raw ratings configured (dataset.ratings): psychometrics that need them are skipped")
+    return _finish(images, exclusion_combos(spec.get("exclusion"), base)), ratings
+
+
+def _override_mos_from_mat(images: pd.DataFrame, mos_dir: Path) -> None:
+    """Replace MOS with the official ``mosz{1,2,3}.mat`` vectors (quality, authenticity, correspondence)."""
+    from scipy.io import loadmat
+
+    for k, dim in enumerate(DIMENSIONS, start=1):
+        path = mos_dir / f"mosz{k}.mat"
+        try:
+            mat = loadmat(path)
+        except (OSError, ValueError) as exc:
+            raise fail(
+                path, f"cannot read MOS file ({exc})", "point dataset.mos_dir at the release's MOS folder"
+            ) from exc
+        arrays = [v for key, v in mat.items() if not key.startswith("__") and np.size(v) == len(images)]
+        if not arrays:
+            raise fail(path, f"no vector of {len(images)} MOS values inside", "use the official mosz files")
+        images[f"mos_{dim}"] = np.asarray(arrays[0], float).ravel()
+
+
+LOADERS = {"table": load_table_dataset, "synthetic": load_table_dataset, "aigciqa2023": load_aigciqa2023}
+
+
+def load_metadata(spec: dict, base: Path | str = ".") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Image table (metadata, MOS, ``kept``) and long ratings for a ``dataset`` config block.
+
+    Cheap: opens no image. Raises :class:`InputError` with one line on any malformed input.
+    """
+    kind = spec.get("kind")
+    if kind not in LOADERS:
+        raise InputError(f"config dataset.kind = {kind!r} is not one of {sorted(LOADERS)}")
+    return LOADERS[kind](spec, Path(base))
+
+
+def verify_images(
+    images: pd.DataFrame, root: Path, columns: tuple[str, ...] = ("path", "cue_mask_path")
+) -> pd.DataFrame:
+    """Open every image (and cue mask); add ``height``/``width``. One-line error naming the file."""
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(root).resolve()
+    sizes = []
+    for row, rec in images.iterrows():
+        for col in columns:
+            if col not in images or pd.isna(rec[col]):
+                continue
+            path = resolve_inside(root, rec[col], "image table", row)
+            if not path.exists():
+                raise fail(
+                    path, f"image file of {rec['image_id']!r} not found", f"put it there or fix dataset.root ({root})"
+                )
+            try:
+                with Image.open(path) as im:
+                    im.load()
+                    size = im.size
+            except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+                raise fail(path, f"corrupt or unreadable image ({type(exc).__name__})", "replace the file") from exc
+            if col == "path":
+                sizes.append(size)
+    return images.assign(width=[w for w, _ in sizes], height=[h for _, h in sizes])

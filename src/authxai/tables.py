@@ -1,0 +1,246 @@
+"""Table contracts: schema checks on read and provenance-stamped atomic writes.
+
+Every parquet the pipeline writes carries, in its file metadata under the key ``authxai``,
+the config and package versions that made it; every table it reads is checked against a
+:class:`TableSchema` so that a malformed input fails with one line naming the file, the
+column and the row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from authxai.errors import InputError, fail
+
+PROVENANCE_KEY = b"authxai"
+VERSIONED_PACKAGES = (
+    "authxai",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "scikit-learn",
+    "scikit-image",
+    "torch",
+    "torchvision",
+    "timm",
+    "snakemake",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table contract.
+
+    kind is one of ``str``, ``float``, ``int``, ``bool``; ``lo``/``hi`` bound numeric values;
+    ``nullable`` allows missing values; ``unique`` forbids duplicates; ``allowed`` restricts
+    string values.
+    """
+
+    name: str
+    kind: str
+    nullable: bool = False
+    unique: bool = False
+    lo: float | None = None
+    hi: float | None = None
+    allowed: tuple[str, ...] | None = None
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """A named list of columns; :meth:`check` validates a DataFrame against it."""
+
+    name: str
+    columns: tuple[Column, ...]
+    extra_ok: bool = True
+
+    def check(self, df: pd.DataFrame, source: object) -> pd.DataFrame:
+        """Return ``df`` with columns coerced to their kinds, or raise :class:`InputError`."""
+        out = df.copy()
+        for col in self.columns:
+            if col.name not in out.columns:
+                if col.required:
+                    raise fail(
+                        source,
+                        f"missing column '{col.name}' ({self.name} table)",
+                        f"add it; found columns {sorted(map(str, out.columns))}",
+                    )
+                continue
+            out[col.name] = _check_column(out[col.name], col, source)
+        return out
+
+
+def _first_row(mask: pd.Series) -> Any:
+    return mask[mask].index[0]
+
+
+def _check_column(values: pd.Series, col: Column, source: object) -> pd.Series:
+    missing = values.isna()
+    if missing.any() and not col.nullable:
+        row = _first_row(missing)
+        raise fail(source, f"column '{col.name}' row {row} is empty/NaN", "fill it or drop the row")
+    present = values[~missing]
+    if col.kind in ("float", "int"):
+        numeric = pd.to_numeric(present, errors="coerce")
+        bad = numeric.isna()
+        if bad.any():
+            row = _first_row(bad)
+            raise fail(
+                source,
+                f"column '{col.name}' row {row} is not a number ({present[row]!r})",
+                "write a numeric value",
+            )
+        if col.kind == "int" and not np.all(np.mod(numeric, 1) == 0):
+            row = _first_row(np.mod(numeric, 1) != 0)
+            raise fail(source, f"column '{col.name}' row {row} is not an integer", "write an integer")
+        for bound, op, word in ((col.lo, np.less, "below"), (col.hi, np.greater, "above")):
+            if bound is not None and op(numeric, bound).any():
+                row = _first_row(op(numeric, bound))
+                raise fail(
+                    source,
+                    f"column '{col.name}' row {row} = {numeric[row]} is {word} {bound}",
+                    f"valid range is [{col.lo}, {col.hi}]",
+                )
+        result = pd.to_numeric(values, errors="coerce")
+        return result.astype("Int64" if col.nullable else "int64") if col.kind == "int" else result.astype(float)
+    if col.kind == "bool":
+        return values.astype(bool)
+    strings = values.where(missing, values.astype(str))
+    if col.allowed is not None:
+        bad = ~present.astype(str).isin(col.allowed)
+        if bad.any():
+            row = _first_row(bad)
+            raise fail(
+                source,
+                f"column '{col.name}' row {row} = {present[row]!r} is not allowed",
+                f"use one of {list(col.allowed)}",
+            )
+    if col.unique:
+        dup = present.astype(str).duplicated()
+        if dup.any():
+            row = _first_row(dup)
+            raise fail(
+                source,
+                f"column '{col.name}' has duplicate value {present[row]!r} (row {row})",
+                "ids must be unique; remove or rename the duplicate",
+            )
+    return strings
+
+
+def package_versions(names: Iterable[str] = VERSIONED_PACKAGES) -> dict[str, str]:
+    """Installed versions of ``names`` (absent packages are skipped)."""
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def provenance(config: dict | None) -> dict[str, Any]:
+    """The record stored with every output: config, versions, time, host."""
+    return {
+        "config": config or {},
+        "versions": package_versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": platform.node(),
+    }
+
+
+def atomic_path(path: str | os.PathLike) -> tuple[Path, Path]:
+    """A temporary sibling of ``path`` to write to before an atomic rename."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    return target, Path(tmp)
+
+
+def write_parquet(df: pd.DataFrame, path: str | os.PathLike, config: dict | None = None) -> Path:
+    """Write ``df`` atomically (temp file + rename) with the provenance record attached.
+
+    A crash mid-write leaves only a ``.part`` file, never a finished-looking output.
+    """
+    target, tmp = atomic_path(path)
+    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[PROVENANCE_KEY] = json.dumps(provenance(config), default=str).encode()
+    try:
+        pq.write_table(table.replace_schema_metadata(meta), tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
+    """The provenance record of a parquet written by :func:`write_parquet`."""
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta.get(PROVENANCE_KEY, b"{}"))
+
+
+def read_parquet(path: str | os.PathLike, schema: TableSchema | None = None) -> pd.DataFrame:
+    """Read a parquet table and check it against ``schema``; one-line error if unreadable."""
+    try:
+        df = pd.read_parquet(path)
+    except FileNotFoundError as exc:
+        raise fail(path, "file not found", "run the rule that makes it or fix the path") from exc
+    except (OSError, pa.ArrowException) as exc:
+        raise fail(path, f"not a readable parquet file ({exc})", "delete it and rerun") from exc
+    return schema.check(df, path) if schema else df
+
+
+def read_delimited(path: str | os.PathLike, schema: TableSchema | None = None) -> pd.DataFrame:
+    """Read csv/tsv/parquet by extension, with the same one-line errors as :func:`read_parquet`."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        return read_parquet(path, schema)
+    if not path.exists():
+        raise fail(path, "file not found", "check the path in the config")
+    try:
+        df = pd.read_csv(path, sep="\t" if path.suffix in (".tsv", ".tab") else ",")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise fail(path, f"not a readable table ({type(exc).__name__})", "save it as UTF-8 csv") from exc
+    return schema.check(df, path) if schema else df
+
+
+def write_markdown_and_csv(df: pd.DataFrame, stem: str | os.PathLike, floatfmt: str = ".3f") -> None:
+    """Write ``<stem>.csv`` and ``<stem>.md`` (a pipe table) atomically."""
+    for suffix, render in (
+        (".csv", lambda d: d.to_csv(index=False)),
+        (".md", lambda d: d.to_markdown(index=False, floatfmt=floatfmt) + "\n"),
+    ):
+        target, tmp = atomic_path(f"{stem}{suffix}")
+        tmp.write_text(render(df))
+        os.replace(tmp, target)
+
+
+__all__ = [
+    "Column",
+    "TableSchema",
+    "InputError",
+    "write_parquet",
+    "read_parquet",
+    "read_delimited",
+    "read_provenance",
+    "provenance",
+    "package_versions",
+    "write_markdown_and_csv",
+    "atomic_path",
+]

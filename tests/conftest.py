@@ -1,0 +1,101 @@
+"""Shared fixtures: repository paths, tiny datasets on disk, and a real snakemake runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+AIGC_TABLE = REPO / "data" / "aigciqa2023" / "AIGCIQA2023.csv"
+AIGC_COMBOS = REPO / "data" / "aigciqa2023" / "excluded_prompt_combos.csv"
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+#: The tiny planted-cue study the workflow tests run (seconds, not minutes).
+TINY_CONFIG = {
+    "seed": 0,
+    "dataset": {"kind": "synthetic", "root": "results/synthetic"},
+    "synthetic": {"n_images": 48, "image_size": 64, "seed": 3, "n_raters": 12},
+    "psychometrics": {"n_splits": 5, "subset": "kept"},
+}
+
+
+def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the repo's Snakefile with ``workdir`` as working directory (its config/config.yaml)."""
+    cmd = [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def make_workdir(path: Path, config: dict) -> Path:
+    """A working directory with ``config/config.yaml`` and the shipped AIGCIQA2023 files."""
+    (path / "config").mkdir(parents=True, exist_ok=True)
+    (path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    shutil.copytree(REPO / "data" / "aigciqa2023", path / "data" / "aigciqa2023", dirs_exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def tiny_workdir(tmp_path: Path) -> Path:
+    return make_workdir(tmp_path / "work", TINY_CONFIG)
+
+
+def write_table_dataset(root: Path, n_images: int = 8, n_raters: int = 6, seed: int = 0) -> dict:
+    """A small ``kind: table`` dataset on disk: PNG images, images.csv and raw ratings.csv.
+
+    Returns the ``dataset`` config block (paths relative to ``root.parent``).
+    """
+    rng = np.random.default_rng(seed)
+    (root / "img").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(n_images):
+        Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(root / "img" / f"im{i}.png")
+        rows.append(
+            {
+                "id": f"im{i}",
+                "file": f"img/im{i}.png",
+                "category": "People" if i % 2 else "Animals",
+                "challenge": "Basic" if i % 3 else "Imagination",
+            }
+        )
+    pd.DataFrame(rows).to_csv(root / "images.csv", index=False)
+    ratings = [
+        {"participant": f"r{p}", "id": f"im{i}", "dimension": dim, "score": int(rng.integers(1, 6))}
+        for p in range(n_raters)
+        for i in range(n_images)
+        for dim in ("quality", "authenticity")
+    ]
+    pd.DataFrame(ratings).to_csv(root / "ratings.csv", index=False)
+    return {
+        "kind": "table",
+        "root": root.name,
+        "images": "images.csv",
+        "ratings": "ratings.csv",
+        "columns": {"image_id": "id", "path": "file", "rating": "score"},
+        "exclusion": {"combos": [["Animals", "Imagination"]]},
+    }
+
+
+@pytest.fixture(scope="session")
+def aigc_metadata():
+    """The real AIGCIQA2023 table through the adapter (MOS only, no images)."""
+    from authxai.data.adapters import load_metadata
+
+    spec = {
+        "kind": "aigciqa2023",
+        "root": "data/aigciqa2023/release",
+        "table": str(AIGC_TABLE),
+        "exclusion": {"combos_file": str(AIGC_COMBOS)},
+    }
+    return load_metadata(spec, REPO)

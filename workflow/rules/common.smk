@@ -1,0 +1,89 @@
+"""Config validation, dataset inputs and the list of final outputs (imported by every stage)."""
+
+import sys
+
+from authxai.config import validate_config
+from authxai.errors import InputError
+
+try:
+    _validated = validate_config(dict(config))
+except InputError as _exc:
+    sys.exit(f"authxai config error: {_exc}")
+config.clear()
+config.update(_validated)
+
+SYNTHETIC_ROOT = "results/synthetic"
+if config["dataset"]["kind"] == "synthetic":
+    # The embedded study lives where synthesize_study writes it; its exclusion list too.
+    config["dataset"]["root"] = SYNTHETIC_ROOT
+    if not config["dataset"]["exclusion"].get("combos_file"):
+        config["dataset"]["exclusion"][
+            "combos_file"
+        ] = f"{SYNTHETIC_ROOT}/excluded_combos.csv"
+
+LOGS = "results/logs"
+PSYCHOMETRICS = [
+    "reliability",
+    "mos_summary",
+    "kept_vs_removed",
+    "kept_vs_removed_participants",
+    "mean_sd",
+]
+#: Figure name -> the named inputs its drawing function reads (see authxai.figures.FIGURES).
+FIGURE_INPUTS = {
+    "fig2_psychometrics": {
+        "images": "results/data/metadata.parquet",
+        "mos_summary": "results/psychometrics/mos_summary.parquet",
+        "mean_sd": "results/psychometrics/mean_sd.parquet",
+    },
+    "figA1_kept_vs_removed": {
+        "images": "results/data/metadata.parquet",
+        "kept_vs_removed": "results/psychometrics/kept_vs_removed.parquet",
+        "participants": "results/psychometrics/kept_vs_removed_participants.parquet",
+    },
+}
+
+
+wildcard_constraints:
+    figure="|".join(FIGURE_INPUTS),
+
+
+def dataset_inputs(wildcards=None):
+    """Files the dataset adapter reads (so edits to them rerun the data stage)."""
+    ds = config["dataset"]
+    files = []
+    if ds["kind"] == "aigciqa2023":
+        files.append(ds["table"])
+    else:
+        files += [
+            f"{ds['root']}/{ds['images']}",
+            f"{ds['root']}/{ds['ratings'] or 'ratings.csv'}",
+        ]
+    if ds["kind"] == "aigciqa2023" and ds["ratings"]:
+        files.append(f"{ds['root']}/{ds['ratings']}")
+    if ds["exclusion"].get("combos_file"):
+        files.append(ds["exclusion"]["combos_file"])
+    return files
+
+
+def image_inputs(wildcards=None):
+    """Rendered image folders of the embedded study; external datasets are checked by the script."""
+    if config["dataset"]["kind"] == "synthetic":
+        return [f"{SYNTHETIC_ROOT}/images", f"{SYNTHETIC_ROOT}/masks"]
+    return []
+
+
+def figure_inputs(wildcards):
+    return FIGURE_INPUTS[wildcards.figure]
+
+
+def all_outputs():
+    """Every final product of the pipeline for the configured dataset."""
+    return (
+        ["results/data/images.parquet"]
+        + expand("results/psychometrics/{name}.parquet", name=PSYCHOMETRICS)
+        + expand("results/tables/psychometrics.{ext}", ext=["csv", "md"])
+        + expand(
+            "results/figures/{figure}.{ext}", figure=FIGURE_INPUTS, ext=["pdf", "png"]
+        )
+    )

@@ -1,0 +1,47 @@
+rule synthesize_study:
+    output:
+        images=f"{SYNTHETIC_ROOT}/images.csv",
+        ratings=f"{SYNTHETIC_ROOT}/ratings.csv",
+        combos=f"{SYNTHETIC_ROOT}/excluded_combos.csv",
+        pixels=directory(f"{SYNTHETIC_ROOT}/images"),
+        masks=directory(f"{SYNTHETIC_ROOT}/masks"),
+    log:
+        f"{LOGS}/synthesize_study.log",
+    conda:
+        "../../envs/authxai.yaml"
+    params:
+        settings=config["synthetic"],
+    script:
+        "../scripts/synthesize_study.py"
+
+
+rule prepare_metadata:
+    input:
+        dataset_inputs,
+    output:
+        images="results/data/metadata.parquet",
+        ratings="results/data/ratings.parquet",
+    log:
+        f"{LOGS}/prepare_metadata.log",
+    conda:
+        "../../envs/authxai.yaml"
+    params:
+        dataset=config["dataset"],
+    script:
+        "../scripts/prepare_metadata.py"
+
+
+rule prepare_data:
+    input:
+        metadata="results/data/metadata.parquet",
+        pixels=image_inputs,
+    output:
+        images="results/data/images.parquet",
+    log:
+        f"{LOGS}/prepare_data.log",
+    conda:
+        "../../envs/authxai.yaml"
+    params:
+        root=config["dataset"]["root"],
+    script:
+        "../scripts/prepare_data.py"

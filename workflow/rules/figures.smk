@@ -1,0 +1,16 @@
+rule figure:
+    input:
+        unpack(figure_inputs),
+    output:
+        pdf="results/figures/{figure}.pdf",
+        png=report(
+            "results/figures/{figure}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+        ),
+    log:
+        f"{LOGS}/figure_{{figure}}.log",
+    conda:
+        "../../envs/authxai.yaml"
+    script:
+        "../scripts/figure.py"

@@ -1,0 +1,22 @@
+rule psychometrics:
+    input:
+        images="results/data/metadata.parquet",
+        ratings="results/data/ratings.parquet",
+    output:
+        **{name: f"results/psychometrics/{name}.parquet" for name in PSYCHOMETRICS},
+        table_csv=report(
+            "results/tables/psychometrics.csv",
+            caption="../report/psychometrics.rst",
+            category="Tables",
+        ),
+        table_md="results/tables/psychometrics.md",
+    log:
+        f"{LOGS}/psychometrics.log",
+    conda:
+        "../../envs/authxai.yaml"
+    params:
+        n_splits=config["psychometrics"]["n_splits"],
+        subset=config["psychometrics"]["subset"],
+        seed=config["seed"],
+    script:
+        "../scripts/psychometrics.py"
