@@ -1,0 +1,129 @@
+"""Real snakemake runs: the tiny planted-cue study end to end, the real-data MOS summary,
+dry runs, and bad input through the workflow (one line, no finished-looking output)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from PIL import Image
+
+from authxai.psychometrics import reliability_table
+from authxai.tables import read_provenance
+from conftest import REPO, TINY_CONFIG, make_workdir, run_snakemake, write_table_dataset
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One complete run of the pipeline on a 48-image planted-cue study."""
+    work = make_workdir(tmp_path_factory.mktemp("tiny") / "work", TINY_CONFIG)
+    proc = run_snakemake(work)
+    return work, proc
+
+
+def test_tiny_run_produces_every_output(tiny_run):
+    work, proc = tiny_run
+    for name in ("fig2_psychometrics", "figA1_kept_vs_removed"):
+        for ext in ("pdf", "png"):
+            path = work / "results" / "figures" / f"{name}.{ext}"
+            assert path.stat().st_size > 10_000, path
+        with Image.open(work / "results" / "figures" / f"{name}.png") as im:
+            assert im.size[0] > 800
+    assert (work / "results" / "tables" / "psychometrics.md").read_text().startswith("|")
+    images = pd.read_parquet(work / "results" / "data" / "images.parquet")
+    assert len(images) == 48 and set(images["width"]) == {64}
+    assert images["cue_mask_path"].str.startswith("masks/").all()
+    assert "rule prepare_data finished" in (work / "results" / "logs" / "prepare_data.log").read_text()
+
+
+def test_outputs_record_config_and_versions(tiny_run):
+    work, _ = tiny_run
+    record = read_provenance(work / "results" / "psychometrics" / "reliability.parquet")
+    assert record["config"]["synthetic"]["n_images"] == 48
+    assert {"torch", "pandas", "snakemake", "authxai"} <= set(record["versions"])
+    with Image.open(work / "results" / "figures" / "fig2_psychometrics.png") as im:
+        assert json.loads(im.text["authxai"])["config"]["seed"] == 0
+
+
+def test_reliability_equals_a_direct_computation_on_the_ratings(tiny_run):
+    work, _ = tiny_run
+    images = pd.read_parquet(work / "results" / "data" / "metadata.parquet")
+    ratings = pd.read_parquet(work / "results" / "data" / "ratings.parquet")
+    kept = set(images.loc[images["kept"], "image_id"])
+    direct = reliability_table(ratings[ratings["image_id"].isin(kept)], n_splits=5, seed=0)
+    got = pd.read_parquet(work / "results" / "psychometrics" / "reliability.parquet")
+    pd.testing.assert_frame_equal(got, direct, check_dtype=False)
+    # MOS of the image table = mean z per image, rescaled (independent recomputation)
+    auth = ratings[ratings["dimension"] == "authenticity"]
+    mos = (auth.groupby("image_id")["z"].mean() + 3) / 6 * 100
+    np.testing.assert_allclose(images.set_index("image_id")["mos_authenticity"].loc[mos.index], mos)
+
+
+def test_rerun_is_a_no_op_and_same_seed_gives_same_numbers(tiny_run, tmp_path):
+    work, _ = tiny_run
+    assert "Nothing to be done" in run_snakemake(work, "-n").stdout
+    other = make_workdir(tmp_path / "again", TINY_CONFIG)
+    run_snakemake(other, "results/psychometrics/reliability.parquet")
+    a = pd.read_parquet(work / "results" / "psychometrics" / "reliability.parquet")
+    b = pd.read_parquet(other / "results" / "psychometrics" / "reliability.parquet")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_dry_run_lists_the_dag(tiny_workdir):
+    out = run_snakemake(tiny_workdir, "-n").stdout
+    for rule in ("synthesize_study", "prepare_metadata", "prepare_data", "psychometrics", "figure"):
+        assert rule in out
+    assert not (tiny_workdir / "results").exists()
+
+
+def test_real_aigciqa2023_mos_summary_runs_without_images(tmp_path):
+    work = make_workdir(tmp_path / "aigc", yaml.safe_load((REPO / "config" / "aigciqa2023.yaml").read_text()))
+    run_snakemake(work, "results/psychometrics/mos_summary.parquet")
+    summary = pd.read_parquet(work / "results" / "psychometrics" / "mos_summary.parquet")
+    r = summary.query("statistic == 'pearson_r' and analysis == 'quality_authenticity'")["value"].item()
+    assert round(r, 3) == 0.863
+    assert len(pd.read_parquet(work / "results" / "psychometrics" / "reliability.parquet")) == 0
+    assert "skipped" in (work / "results" / "logs" / "psychometrics.log").read_text()
+
+
+def _one_line_error(proc, needle: str) -> str:
+    assert proc.returncode != 0
+    lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if needle in ln]
+    assert len(lines) == 1, (proc.stdout[-3000:], proc.stderr[-3000:])
+    return lines[0]
+
+
+def test_unknown_config_key_fails_before_running(tiny_workdir):
+    cfg = {**TINY_CONFIG, "synthetic": {**TINY_CONFIG["synthetic"], "n_imagez": 5}}
+    (tiny_workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
+    line = _one_line_error(run_snakemake(tiny_workdir, check=False), "authxai config error")
+    assert "'synthetic.n_imagez'" in line
+    assert not (tiny_workdir / "results").exists()
+
+
+def test_corrupt_image_fails_with_one_line_and_leaves_no_output(tmp_path):
+    work = tmp_path / "work"
+    spec = write_table_dataset(work / "lab")
+    make_workdir(work, {"dataset": spec})
+    (work / "lab" / "img" / "im3.png").write_bytes(b"garbage")
+    proc = run_snakemake(work, "results/data/images.parquet", check=False)
+    line = _one_line_error(proc, "corrupt or unreadable image")
+    assert "im3.png" in line
+    assert (work / "results" / "data" / "metadata.parquet").exists()  # the step before is fine
+    assert not (work / "results" / "data" / "images.parquet").exists()
+    assert not list((work / "results" / "data").glob("*.part"))
+
+
+def test_nan_rating_fails_at_the_data_stage(tmp_path):
+    work = tmp_path / "work"
+    spec = write_table_dataset(work / "lab")
+    make_workdir(work, {"dataset": spec})
+    ratings = pd.read_csv(work / "lab" / "ratings.csv", dtype=object)
+    ratings.loc[7, "score"] = None
+    ratings.to_csv(work / "lab" / "ratings.csv", index=False)
+    line = _one_line_error(run_snakemake(work, check=False), "is empty/NaN")
+    assert "ratings.csv" in line and "row 7" in line
+    assert not (work / "results" / "data" / "metadata.parquet").exists()
