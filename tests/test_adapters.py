@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_table_dataset
 
 from authxai.data.adapters import load_metadata, verify_images
 from authxai.errors import InputError
 from authxai.psychometrics import zscore_ratings
+from conftest import write_table_dataset
 
 
 def test_exclusion_rule_on_aigciqa2023_removes_exactly_1032(aigc_metadata):

@@ -2,10 +2,10 @@
 
 import pytest
 import yaml
-from conftest import REPO
 
 from authxai.config import validate_config
 from authxai.errors import InputError
+from conftest import REPO
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "aigciqa2023.yaml"])
