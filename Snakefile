@@ -14,6 +14,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/psychometrics.smk"
+include: "workflow/rules/models.smk"
 include: "workflow/rules/figures.smk"
 
 

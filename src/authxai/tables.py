@@ -222,12 +222,16 @@ def read_delimited(path: str | os.PathLike, schema: TableSchema | None = None) -
 
 def write_markdown_and_csv(df: pd.DataFrame, stem: str | os.PathLike, floatfmt: str = ".3f") -> None:
     """Write ``<stem>.csv`` and ``<stem>.md`` (a pipe table) atomically."""
-    for suffix, render in (
-        (".csv", lambda d: d.to_csv(index=False)),
-        (".md", lambda d: d.to_markdown(index=False, floatfmt=floatfmt) + "\n"),
+    readable = df.copy()
+    for col in [c for c in readable.columns if c == "p" or c.startswith("p_")]:
+        # p-values span many decades: 2 significant digits, not a fixed number of decimals
+        readable[col] = readable[col].map(lambda v: f"{v:.2g}" if pd.notna(v) else "")
+    for suffix, text in (
+        (".csv", df.to_csv(index=False)),
+        (".md", readable.to_markdown(index=False, floatfmt=floatfmt) + "\n"),
     ):
         target, tmp = atomic_path(f"{stem}{suffix}")
-        tmp.write_text(render(df))
+        tmp.write_text(text)
         os.replace(tmp, target)
 
 

@@ -22,6 +22,8 @@ if config["dataset"]["kind"] == "synthetic":
         ] = f"{SYNTHETIC_ROOT}/excluded_combos.csv"
 
 LOGS = "results/logs"
+ARCHS = config["models"]["archs"]
+SEEDS = list(range(config["training"]["seeds"]))
 PSYCHOMETRICS = [
     "reliability",
     "mos_summary",
@@ -42,10 +44,15 @@ FIGURE_INPUTS = {
         "participants": "results/psychometrics/kept_vs_removed_participants.parquet",
     },
 }
+for _arch in ARCHS:
+    FIGURE_INPUTS[f"fig_pred_vs_obs_{_arch}"] = {"predictions": f"results/predictions/{_arch}.parquet"}
+TABLES = ["table2_performance", "table3_beyond_quality"]
 
 
 wildcard_constraints:
     figure="|".join(FIGURE_INPUTS),
+    arch="|".join(ARCHS),
+    seed=r"\d+",
 
 
 def dataset_inputs(wildcards=None):
@@ -77,12 +84,19 @@ def figure_inputs(wildcards):
     return FIGURE_INPUTS[wildcards.figure]
 
 
+def preprocess(arch):
+    """Resize/crop of one architecture (global setting plus its override)."""
+    models = config["models"]
+    return {"resize": models["resize"], "crop": models["crop"], **models["overrides"].get(arch, {})}
+
+
 def all_outputs():
     """Every final product of the pipeline for the configured dataset."""
     return (
         ["results/data/images.parquet"]
         + expand("results/psychometrics/{name}.parquet", name=PSYCHOMETRICS)
         + expand("results/tables/psychometrics.{ext}", ext=["csv", "md"])
+        + expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md"])
         + expand(
             "results/figures/{figure}.{ext}", figure=FIGURE_INPUTS, ext=["pdf", "png"]
         )

@@ -64,7 +64,7 @@ DIMENSIONS = ("quality", "authenticity", "correspondence")
 class StudySettings:
     """Knobs of the planted-cue study; defaults are the calibrated embedded study."""
 
-    n_images: int = 600
+    n_images: int = 800
     image_size: int = 224
     seed: int = 0
     n_raters: int = 25
@@ -142,7 +142,7 @@ def plan_study(settings: StudySettings) -> tuple[pd.DataFrame, pd.DataFrame]:
     np.put_along_axis(rank, order, np.arange(present.shape[1])[None].repeat(n, 0), axis=1)
     present &= rank < settings.max_artifacts
     severity = np.where(present, rng.uniform(0.5, 1.0, present.shape), 0.0)
-    radius = rng.uniform(0.11, 0.2, present.shape) * size
+    radius = rng.uniform(0.13, 0.22, present.shape) * size
     centre = rng.uniform(0.2, 0.8, present.shape + (2,)) * size
     deg_mean = np.array([GENERATOR_PROFILES[g][1] for g in gens])[generator]
     degradation = np.clip(rng.beta(2.0, 2.0, n) * 0.6 + deg_mean * 0.6 - 0.1, 0.0, 1.0)
@@ -158,8 +158,8 @@ def plan_study(settings: StudySettings) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     artifact_load = (severity * ARTIFACT_WEIGHTS).sum(axis=1)
     appeal = rng.normal(0, 1, n)  # prompt/scene appeal the cues do not explain
-    lat_auth = _zscore(-artifact_load - 1.1 * degradation - 0.35 * non_realistic + 0.25 * appeal)
-    lat_qual = _zscore(-0.45 * artifact_load - 1.8 * degradation + 0.3 * appeal)
+    lat_auth = _zscore(-artifact_load - 3.0 * degradation - 0.35 * non_realistic + 0.1 * appeal)
+    lat_qual = _zscore(-0.5 * artifact_load - 4.0 * degradation + 0.3 * appeal)
     lat_corr = _zscore(rng.normal(0, 1, n) + 0.3 * lat_qual)
 
     images = pd.DataFrame(
@@ -251,7 +251,7 @@ def _smear(img: np.ndarray, severity: float, rng: np.random.Generator) -> np.nda
     """Directional (motion-like) blur along a random angle: smeared texture."""
     from scipy.ndimage import convolve
 
-    length = int(7 + 14 * severity)
+    length = int(13 + 20 * severity)
     line = np.zeros((length, length), np.uint8)
     line[length // 2, :] = 255
     kernel = np.asarray(Image.fromarray(line).rotate(rng.uniform(0, 180), resample=Image.BILINEAR), np.float32)
@@ -288,7 +288,10 @@ def _copy_move(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> n
     size = img.shape[0]
     dy, dx = rng.integers(size // 4, size // 2, 2) * rng.choice([-1, 1], 2)
     moved = np.roll(np.roll(img, dy, axis=0), dx, axis=1)
-    return np.where(mask[..., None], np.fliplr(moved) if rng.random() < 0.5 else moved, img)
+    moved = np.flipud(moved) if rng.random() < 0.5 else np.fliplr(moved)
+    # The pasted region keeps its own exposure (brighter or darker), so its hard edge shows.
+    gain = rng.choice([0.75, 1.3])
+    return np.clip(np.where(mask[..., None], moved * gain, img), 0, 1)
 
 
 def _base_photo(row: pd.Series, size: int) -> np.ndarray:

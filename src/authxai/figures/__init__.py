@@ -4,11 +4,25 @@ Each figure function takes a dict of input paths and returns a matplotlib Figure
 :func:`authxai.figures.common.save_figure` writes it as PDF and PNG atomically.
 """
 
+from authxai.figures.models import fig_pred_vs_obs
 from authxai.figures.psychometrics import fig2_psychometrics, figA1_kept_vs_removed
 
+#: Figure name (or prefix, for per-architecture figures such as fig_pred_vs_obs_<arch>) -> drawer.
 FIGURES = {
     "fig2_psychometrics": fig2_psychometrics,
     "figA1_kept_vs_removed": figA1_kept_vs_removed,
+    "fig_pred_vs_obs": fig_pred_vs_obs,
 }
 
-__all__ = ["FIGURES"]
+
+def figure_function(name: str):
+    """The drawer of figure ``name``: an exact registry key or the longest matching prefix."""
+    if name in FIGURES:
+        return FIGURES[name]
+    prefixes = [key for key in FIGURES if name.startswith(key + "_")]
+    if not prefixes:
+        raise KeyError(f"no figure named {name!r}; registered: {sorted(FIGURES)}")
+    return FIGURES[max(prefixes, key=len)]
+
+
+__all__ = ["FIGURES", "figure_function"]

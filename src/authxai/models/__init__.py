@@ -1,0 +1,1 @@
+"""Backbones (registry, trunk/tail split), regression heads, training and evaluation."""

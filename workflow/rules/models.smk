@@ -1,0 +1,98 @@
+rule make_splits:
+    input:
+        images="results/data/metadata.parquet",
+    output:
+        splits="results/splits/splits.parquet",
+    params:
+        seeds=SEEDS,
+        n_bins=config["splits"]["n_bins"],
+        seed=config["seed"],
+    log:
+        f"{LOGS}/make_splits.log",
+    conda:
+        "../../envs/authxai.yaml"
+    script:
+        "../scripts/make_splits.py"
+
+
+rule extract_features:
+    input:
+        images="results/data/images.parquet",
+        pixels=image_inputs,
+    output:
+        features="results/features/{arch}.safetensors",
+    params:
+        root=config["dataset"]["root"],
+        weights=lambda wc: config["models"]["weights"].get(wc.arch),
+        preprocess=lambda wc: preprocess(wc.arch),
+        batch_size=config["models"]["batch_size"],
+        device=config["models"]["device"],
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        f"{LOGS}/extract_features/{{arch}}.log",
+    conda:
+        "../../envs/authxai.yaml"
+    script:
+        "../scripts/extract_features.py"
+
+
+rule train_head:
+    """All seeds of one architecture in one job: each head trains in seconds from the cache,
+    so per-seed jobs would spend most of their time starting Python and reading the cache."""
+    input:
+        features="results/features/{arch}.safetensors",
+        splits="results/splits/splits.parquet",
+        images="results/data/metadata.parquet",
+    output:
+        heads=expand("results/models/{{arch}}/seed{seed}/head.safetensors", seed=SEEDS),
+        histories=expand("results/models/{{arch}}/seed{seed}/history.parquet", seed=SEEDS),
+    params:
+        seeds=SEEDS,
+        training=config["training"],
+    threads: 1
+    log:
+        f"{LOGS}/train_head/{{arch}}.log",
+    conda:
+        "../../envs/authxai.yaml"
+    script:
+        "../scripts/train_head.py"
+
+
+rule evaluate:
+    input:
+        heads=expand("results/models/{{arch}}/seed{seed}/head.safetensors", seed=SEEDS),
+        features="results/features/{arch}.safetensors",
+        splits="results/splits/splits.parquet",
+        images="results/data/metadata.parquet",
+    output:
+        predictions="results/predictions/{arch}.parquet",
+        metrics="results/evaluation/{arch}.parquet",
+    params:
+        seeds=SEEDS,
+    log:
+        f"{LOGS}/evaluate/{{arch}}.log",
+    conda:
+        "../../envs/authxai.yaml"
+    script:
+        "../scripts/evaluate.py"
+
+
+rule table_experiment1:
+    input:
+        metrics=expand("results/evaluation/{arch}.parquet", arch=ARCHS),
+        predictions=expand("results/predictions/{arch}.parquet", arch=ARCHS),
+        reliability="results/psychometrics/reliability.parquet",
+    output:
+        **{
+            f"{table}_{ext}": f"results/tables/{table}.{ext}"
+            for table in TABLES
+            for ext in ("csv", "md")
+        },
+    log:
+        f"{LOGS}/table_experiment1.log",
+    conda:
+        "../../envs/authxai.yaml"
+    script:
+        "../scripts/table_experiment1.py"

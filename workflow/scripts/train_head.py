@@ -1,0 +1,44 @@
+"""Train the regression heads of one architecture, one per seed, from the feature cache."""
+
+import torch
+
+from authxai.data.adapters import IMAGES
+from authxai.models.backbones import get_spec
+from authxai.models.features import load_features, rows_for
+from authxai.models.heads import save_head
+from authxai.models.training import train_head
+from authxai.tables import read_parquet, write_parquet
+from authxai.workflow import run_script
+
+
+def main(smk):
+    torch.set_num_threads(smk.threads)
+    arch, cfg = smk.wildcards.arch, smk.params.training
+    tensors, ids, _ = load_features(smk.input.features, keys=("embedding",))
+    mos = read_parquet(smk.input.images, IMAGES).set_index("image_id")["mos_authenticity"]
+    splits = read_parquet(smk.input.splits)
+    for seed, head_path, history_path in zip(smk.params.seeds, smk.output.heads, smk.output.histories):
+        mine = splits[(splits["seed"] == seed) & (splits["experiment"] == "exp12")]
+        data = {}
+        for role in ("train", "val"):
+            wanted = mine.loc[mine["role"] == role, "image_id"].to_numpy()
+            data[role] = (
+                tensors["embedding"][rows_for(ids, wanted)],
+                torch.tensor(mos.loc[wanted].to_numpy(), dtype=torch.float32),
+            )
+        head, history = train_head(
+            *data["train"],
+            *data["val"],
+            hidden=get_spec(arch).head_hidden,
+            seed=seed,
+            lr=cfg["lr"],
+            batch_size=cfg["batch_size"],
+            max_epochs=cfg["max_epochs"],
+            patience=cfg["patience"],
+            dropout=cfg["dropout"],
+        )
+        write_parquet(history.assign(arch=arch, seed=seed), history_path, smk.config)
+        save_head(head, head_path, {"arch": arch, "seed": str(seed)})
+
+
+run_script(main, snakemake)  # noqa: F821
