@@ -19,12 +19,14 @@ AIGC_TABLE = REPO / "data" / "aigciqa2023" / "AIGCIQA2023.csv"
 AIGC_COMBOS = REPO / "data" / "aigciqa2023" / "excluded_prompt_combos.csv"
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
-#: The tiny planted-cue study the workflow tests run (seconds, not minutes).
+#: The tiny planted-cue study the workflow tests run (seconds, not minutes): 80 images, 2 archs.
 TINY_CONFIG = {
     "seed": 0,
     "dataset": {"kind": "synthetic", "root": "results/synthetic"},
-    "synthetic": {"n_images": 48, "image_size": 64, "seed": 3, "n_raters": 12},
+    "synthetic": {"n_images": 80, "image_size": 64, "seed": 3, "n_raters": 12},
     "psychometrics": {"n_splits": 5, "subset": "kept"},
+    "models": {"archs": ["efficientnet_lite0", "random_lite0"], "resize": 64, "crop": 64, "batch_size": 16},
+    "training": {"seeds": 2, "max_epochs": 30, "patience": 5},
 }
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.workflow
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    """One complete run of the pipeline on a 48-image planted-cue study."""
+    """One complete run of the pipeline on the tiny planted-cue study."""
     work = make_workdir(tmp_path_factory.mktemp("tiny") / "work", TINY_CONFIG)
     proc = run_snakemake(work)
     return work, proc
@@ -26,7 +26,7 @@ def tiny_run(tmp_path_factory):
 
 def test_tiny_run_produces_every_output(tiny_run):
     work, proc = tiny_run
-    for name in ("fig2_psychometrics", "figA1_kept_vs_removed"):
+    for name in ("fig2_psychometrics", "figA1_kept_vs_removed", "fig_pred_vs_obs_efficientnet_lite0"):
         for ext in ("pdf", "png"):
             path = work / "results" / "figures" / f"{name}.{ext}"
             assert path.stat().st_size > 10_000, path
@@ -34,15 +34,53 @@ def test_tiny_run_produces_every_output(tiny_run):
             assert im.size[0] > 800
     assert (work / "results" / "tables" / "psychometrics.md").read_text().startswith("|")
     images = pd.read_parquet(work / "results" / "data" / "images.parquet")
-    assert len(images) == 48 and set(images["width"]) == {64}
+    assert len(images) == 80 and set(images["width"]) == {64}
     assert images["cue_mask_path"].str.startswith("masks/").all()
     assert "rule prepare_data finished" in (work / "results" / "logs" / "prepare_data.log").read_text()
+
+
+def test_experiment1_tables_equal_a_recomputation(tiny_run):
+    from authxai.evaluation import mean_pairwise_r, regression_metrics
+
+    work, _ = tiny_run
+    table2 = pd.read_csv(work / "results" / "tables" / "table2_performance.csv").set_index("arch")
+    assert list(table2.index) == ["efficientnet_lite0", "random_lite0"]
+    pred = pd.read_parquet(work / "results" / "predictions" / "efficientnet_lite0.parquet")
+    test = pred[pred["role"] == "test"]
+    plcc = [regression_metrics(g["y"], g["y_hat"])["plcc"] for _, g in test.groupby("seed")]
+    assert table2.loc["efficientnet_lite0", "plcc_mean"] == pytest.approx(np.mean(plcc))
+    wide = test.pivot_table(index="seed", columns="image_id", values="y_hat").to_numpy()
+    assert table2.loc["efficientnet_lite0", "model_reliability"] == pytest.approx(mean_pairwise_r(wide))
+    # every variant was evaluated on the same fixed test set
+    assert test.groupby("seed")["image_id"].apply(frozenset).nunique() == 1
+    assert (work / "results" / "tables" / "table3_beyond_quality.md").exists()
+    history = pd.read_parquet(work / "results" / "models" / "random_lite0" / "seed1" / "history.parquet")
+    assert history["epoch"].max() <= 30
+
+
+def test_feature_cache_equals_the_trunk_on_the_image(tiny_run):
+    import torch
+
+    from authxai.models.backbones import build_backbone, split_backbone
+    from authxai.models.features import load_features, load_image
+
+    work, _ = tiny_run
+    tensors, ids, meta = load_features(work / "results" / "features" / "efficientnet_lite0.safetensors")
+    assert meta["arch"] == "efficientnet_lite0" and tensors["act"].dtype == torch.float16
+    images = pd.read_parquet(work / "results" / "data" / "images.parquet").set_index("image_id")
+    assert ids == sorted(images.index[images["kept"]])
+    trunk, tail = split_backbone(build_backbone("efficientnet_lite0"), "efficientnet_lite0")
+    x = load_image(work / "results" / "synthetic" / images.loc[ids[3], "path"], 64, 64)[None]
+    with torch.no_grad():
+        act = trunk(x).act
+        torch.testing.assert_close(tensors["act"][3:4].float(), act, atol=2e-2, rtol=1e-2)
+        torch.testing.assert_close(tensors["embedding"][3:4], tail(act.half().float()), atol=1e-4, rtol=1e-4)
 
 
 def test_outputs_record_config_and_versions(tiny_run):
     work, _ = tiny_run
     record = read_provenance(work / "results" / "psychometrics" / "reliability.parquet")
-    assert record["config"]["synthetic"]["n_images"] == 48
+    assert record["config"]["synthetic"]["n_images"] == 80
     assert {"torch", "pandas", "snakemake", "authxai"} <= set(record["versions"])
     with Image.open(work / "results" / "figures" / "fig2_psychometrics.png") as im:
         assert json.loads(im.text["authxai"])["config"]["seed"] == 0
@@ -74,7 +112,18 @@ def test_rerun_is_a_no_op_and_same_seed_gives_same_numbers(tiny_run, tmp_path):
 
 def test_dry_run_lists_the_dag(tiny_workdir):
     out = run_snakemake(tiny_workdir, "-n").stdout
-    for rule in ("synthesize_study", "prepare_metadata", "prepare_data", "psychometrics", "figure"):
+    for rule in (
+        "synthesize_study",
+        "prepare_metadata",
+        "prepare_data",
+        "psychometrics",
+        "figure",
+        "make_splits",
+        "extract_features",
+        "train_head",
+        "evaluate",
+        "table_experiment1",
+    ):
         assert rule in out
     assert not (tiny_workdir / "results").exists()
 

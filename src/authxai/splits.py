@@ -26,7 +26,9 @@ def mos_bins(values: np.ndarray, n_bins: int) -> np.ndarray:
 
 
 def _split(ids: np.ndarray, y: np.ndarray, size: float, seed: int, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
-    bins = mos_bins(y, n_bins)
+    n_held = int(np.ceil(size * len(ids)))
+    # stratification needs at least one image per bin on both sides of the split
+    bins = mos_bins(y, min(n_bins, n_held, len(ids) - n_held))
     rest, held = train_test_split(np.arange(len(ids)), test_size=size, random_state=seed, stratify=bins)
     return np.sort(rest), np.sort(held)
 

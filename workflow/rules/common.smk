@@ -45,7 +45,9 @@ FIGURE_INPUTS = {
     },
 }
 for _arch in ARCHS:
-    FIGURE_INPUTS[f"fig_pred_vs_obs_{_arch}"] = {"predictions": f"results/predictions/{_arch}.parquet"}
+    FIGURE_INPUTS[f"fig_pred_vs_obs_{_arch}"] = {
+        "predictions": f"results/predictions/{_arch}.parquet"
+    }
 TABLES = ["table2_performance", "table3_beyond_quality"]
 
 
@@ -87,7 +89,11 @@ def figure_inputs(wildcards):
 def preprocess(arch):
     """Resize/crop of one architecture (global setting plus its override)."""
     models = config["models"]
-    return {"resize": models["resize"], "crop": models["crop"], **models["overrides"].get(arch, {})}
+    return {
+        "resize": models["resize"],
+        "crop": models["crop"],
+        **models["overrides"].get(arch, {}),
+    }
 
 
 def all_outputs():

@@ -3,14 +3,14 @@ rule make_splits:
         images="results/data/metadata.parquet",
     output:
         splits="results/splits/splits.parquet",
-    params:
-        seeds=SEEDS,
-        n_bins=config["splits"]["n_bins"],
-        seed=config["seed"],
     log:
         f"{LOGS}/make_splits.log",
     conda:
         "../../envs/authxai.yaml"
+    params:
+        seeds=SEEDS,
+        n_bins=config["splits"]["n_bins"],
+        seed=config["seed"],
     script:
         "../scripts/make_splits.py"
 
@@ -21,41 +21,44 @@ rule extract_features:
         pixels=image_inputs,
     output:
         features="results/features/{arch}.safetensors",
+    log:
+        f"{LOGS}/extract_features/{{arch}}.log",
+    conda:
+        "../../envs/authxai.yaml"
+    threads: 2
+    resources:
+        gpu=1,
     params:
         root=config["dataset"]["root"],
         weights=lambda wc: config["models"]["weights"].get(wc.arch),
         preprocess=lambda wc: preprocess(wc.arch),
         batch_size=config["models"]["batch_size"],
         device=config["models"]["device"],
-    threads: 2
-    resources:
-        gpu=1,
-    log:
-        f"{LOGS}/extract_features/{{arch}}.log",
-    conda:
-        "../../envs/authxai.yaml"
     script:
         "../scripts/extract_features.py"
 
 
 rule train_head:
     """All seeds of one architecture in one job: each head trains in seconds from the cache,
-    so per-seed jobs would spend most of their time starting Python and reading the cache."""
+    so per-seed jobs would spend most of their time starting Python and reading the cache.
+    """
     input:
         features="results/features/{arch}.safetensors",
         splits="results/splits/splits.parquet",
         images="results/data/metadata.parquet",
     output:
         heads=expand("results/models/{{arch}}/seed{seed}/head.safetensors", seed=SEEDS),
-        histories=expand("results/models/{{arch}}/seed{seed}/history.parquet", seed=SEEDS),
-    params:
-        seeds=SEEDS,
-        training=config["training"],
-    threads: 1
+        histories=expand(
+            "results/models/{{arch}}/seed{seed}/history.parquet", seed=SEEDS
+        ),
     log:
         f"{LOGS}/train_head/{{arch}}.log",
     conda:
         "../../envs/authxai.yaml"
+    threads: 1
+    params:
+        seeds=SEEDS,
+        training=config["training"],
     script:
         "../scripts/train_head.py"
 
@@ -69,12 +72,12 @@ rule evaluate:
     output:
         predictions="results/predictions/{arch}.parquet",
         metrics="results/evaluation/{arch}.parquet",
-    params:
-        seeds=SEEDS,
     log:
         f"{LOGS}/evaluate/{{arch}}.log",
     conda:
         "../../envs/authxai.yaml"
+    params:
+        seeds=SEEDS,
     script:
         "../scripts/evaluate.py"
 

@@ -28,9 +28,8 @@ def fig_pred_vs_obs(inputs: dict[str, str]):
     for a in axes[0]:
         a.plot([lo, hi], [lo, hi], color="k", lw=0.8, ls="--")
         a.set(xlabel="observed authenticity MOS", ylabel="predicted")
-    ax.set_title(
-        f"{arch}: {len(seeds)} variants, test PLCC {np.mean(plcc):.2f} ± {np.std(plcc, ddof=1) if len(plcc) > 1 else 0:.2f}"
-    )
+    spread = np.std(plcc, ddof=1) if len(plcc) > 1 else 0.0
+    ax.set_title(f"{arch}: {len(seeds)} variants, test PLCC {np.mean(plcc):.2f} ± {spread:.2f}")
     mean = test.groupby("image_id")[["y", "y_hat"]].mean()
     m = regression_metrics(mean["y"], mean["y_hat"])
     axes[0, 1].scatter(mean["y"], mean["y_hat"], s=14, color="#DD8452")

@@ -1,0 +1,214 @@
+"""Backbones, trunk/tail split, weights, heads, splits, training and Experiment 1 statistics."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+
+from authxai.errors import InputError
+from authxai.evaluation import mean_pairwise_r, partial_r, regression_metrics, table3, variant_metrics
+from authxai.models import backbones as bb
+from authxai.models.features import load_image
+from authxai.models.heads import RegressionHead, load_head, n_parameters, save_head
+from authxai.models.training import train_head
+from authxai.splits import make_splits
+
+PAPER_HEAD_PARAMS = {
+    "resnet152": 1_114_881,
+    "barlowtwins_resnet50": 1_114_881,
+    "densenet161": 1_196_801,
+    "efficientnet_b3": 852_737,
+    "vgg16": 524_545,
+    "vgg19": 524_545,
+}
+
+
+@pytest.mark.parametrize("name", sorted(bb.REGISTRY))
+def test_tail_of_trunk_equals_the_unsplit_backbone(name):
+    spec = bb.REGISTRY[name]
+    torch.manual_seed(0)
+    model = spec.build().eval()
+    trunk, tail = bb.split_backbone(model, name)
+    x = torch.randn(2, 3, 96, 96)
+    seen = []
+    hook = bb.target_module(model, name).register_forward_hook(lambda m, i, o: seen.append(o))
+    with torch.no_grad():
+        out = trunk(x)
+        ref = bb.embedding(model, name, x)
+        emb = tail(*out)
+    hook.remove()
+    assert emb.shape == (2, spec.embed_dim)
+    torch.testing.assert_close(emb, ref, atol=1e-5, rtol=1e-5)
+    # the trunk really ends at the registered target layer
+    torch.testing.assert_close(out.act, seen[-1])
+    # zeroing channels through the mask equals zeroing the target conv's output channels
+    mask = torch.ones(out.act.shape[1])
+    mask[:3] = 0
+    zeroed = out.act.clone()
+    zeroed[:, :3] = 0
+    torch.testing.assert_close(tail(out.act, out.aux, channel_mask=mask), tail(zeroed, out.aux))
+
+
+@pytest.mark.parametrize("name,count", sorted(PAPER_HEAD_PARAMS.items()))
+def test_head_parameter_counts_match_the_paper(name, count):
+    spec = bb.REGISTRY[name]
+    assert n_parameters(RegressionHead(spec.embed_dim, spec.head_hidden)) == count
+
+
+def test_paper_target_layers():
+    layers = {n: bb.REGISTRY[n].target_layer for n in PAPER_HEAD_PARAMS}
+    assert layers == {
+        "vgg16": "features.28",
+        "vgg19": "features.34",
+        "resnet152": "layer4.2.conv3",
+        "barlowtwins_resnet50": "layer4.2.conv3",
+        "densenet161": "features.denseblock4.denselayer24.conv2",
+        "efficientnet_b3": "features.8.0",
+    }
+
+
+def test_packaged_lite0_weights_are_real_imagenet_weights():
+    import skimage.data
+    from PIL import Image
+
+    model = bb.build_backbone("efficientnet_lite0")
+    path = "/tmp/authxai_chelsea.png"
+    Image.fromarray(skimage.data.chelsea()).save(path)
+    with torch.no_grad():
+        logits = model(load_image(path, 256, 224)[None])
+    assert int(logits.argmax()) == 281  # ImageNet "tabby cat"
+    assert not model.training and not any(p.requires_grad for p in model.parameters())
+
+
+def test_missing_weights_name_the_file(tmp_path):
+    with pytest.raises(InputError, match="weights file not found.*models.weights") as info:
+        bb.build_backbone("resnet152", tmp_path / "resnet152.pth")
+    assert "resnet152.pth" in str(info.value)
+    # without a configured file the default location in the torch hub cache is named
+    with pytest.raises(InputError, match="checkpoints"):
+        bb.load_weights(
+            bb.REGISTRY["vgg16"].build(),
+            bb.REGISTRY["vgg16"],
+            bb.default_weights_path(bb.REGISTRY["vgg16"]).with_name("definitely-missing.pth"),
+        )
+
+
+def test_corrupt_or_foreign_checkpoint_is_one_line(tmp_path):
+    bad = tmp_path / "broken.pth"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(InputError, match="unreadable checkpoint"):
+        bb.build_backbone("efficientnet_lite0", bad)
+    wrong = tmp_path / "wrong.pth"
+    torch.save(RegressionHead(8, (4,)).state_dict(), wrong)
+    with pytest.raises(InputError, match="do not fit efficientnet_lite0"):
+        bb.build_backbone("efficientnet_lite0", wrong)
+
+
+def test_head_round_trip_and_penultimate(tmp_path):
+    head = RegressionHead(16, (8, 4)).eval()
+    x = torch.randn(5, 16)
+    save_head(head, tmp_path / "h.safetensors")
+    again = load_head(tmp_path / "h.safetensors")
+    pred, z = again(x)
+    torch.testing.assert_close(pred, head(x)[0])
+    assert z.shape == (5, 4)
+    (tmp_path / "bad.safetensors").write_bytes(b"junk")
+    with pytest.raises(InputError, match="unreadable head checkpoint"):
+        load_head(tmp_path / "bad.safetensors")
+
+
+def _images(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "image_id": [f"i{k:03d}" for k in range(n)],
+            "kept": rng.random(n) < 0.8,
+            "mos_authenticity": rng.normal(50, 8, n),
+        }
+    )
+
+
+def test_splits_fixed_test_set_and_shares():
+    images = _images()
+    splits = make_splits(images, seeds=list(range(4)))
+    kept = set(images.loc[images["kept"], "image_id"])
+    for exp, (test_share, val_share) in {"exp12": (0.1, 0.2), "exp3": (0.2, 0.1)}.items():
+        sub = splits[splits["experiment"] == exp]
+        tests = [frozenset(g.loc[g["role"] == "test", "image_id"]) for _, g in sub.groupby("seed")]
+        assert len(set(tests)) == 1  # one fixed test set shared by every seed
+        trains = [frozenset(g.loc[g["role"] == "train", "image_id"]) for _, g in sub.groupby("seed")]
+        assert len(set(trains)) == 4  # train/val redrawn per seed
+        for _, g in sub.groupby("seed"):
+            assert set(g["image_id"]) == kept and not g["image_id"].duplicated().any()
+            shares = g["role"].value_counts(normalize=True)
+            assert shares["test"] == pytest.approx(test_share, abs=0.01)
+            assert shares["val"] == pytest.approx(val_share, abs=0.01)
+    pd.testing.assert_frame_equal(splits, make_splits(images, seeds=list(range(4))))
+
+
+def test_splits_are_stratified_on_mos():
+    images = _images(1000)
+    splits = make_splits(images, seeds=[0])
+    test = splits[(splits["experiment"] == "exp12") & (splits["role"] == "test")]
+    mos = images.set_index("image_id")["mos_authenticity"]
+    kept = mos[images.set_index("image_id")["kept"]]
+    # every MOS decile is represented in the test set in proportion
+    deciles = pd.qcut(kept, 10, labels=False)
+    counts = deciles.loc[test["image_id"]].value_counts()
+    assert counts.min() >= 6 and counts.max() <= 10
+
+
+def test_training_is_deterministic_and_restores_the_best_epoch():
+    torch.manual_seed(0)
+    x = torch.randn(200, 10)
+    y = 50 + 5 * x[:, 0] + torch.randn(200)
+    a, hist = train_head(x[:150], y[:150], x[150:], y[150:], (16,), seed=3, max_epochs=60, patience=5)
+    b, _ = train_head(x[:150], y[:150], x[150:], y[150:], (16,), seed=3, max_epochs=60, patience=5)
+    for k, v in a.state_dict().items():
+        torch.testing.assert_close(v, b.state_dict()[k])
+    with torch.no_grad():
+        best_val = float(torch.nn.functional.mse_loss(a(x[150:])[0], y[150:]))
+    assert best_val == pytest.approx(hist["val_mse"].min(), rel=1e-5)
+    assert len(hist) < 60 or hist["val_mse"].idxmin() == 59  # stopped early or ran to the end
+    assert stats.pearsonr(a(x[150:])[0].detach(), y[150:])[0] > 0.8  # it learned the signal
+
+
+def test_partial_r_equals_residual_correlation():
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=500)
+    y = q + rng.normal(size=500)
+    y_hat = 0.5 * q + 0.5 * y + rng.normal(size=500)
+    res = lambda v: v - np.polyval(np.polyfit(q, v, 1), q)  # noqa: E731
+    assert partial_r(y, y_hat, q) == pytest.approx(stats.pearsonr(res(y), res(y_hat))[0])
+
+
+def test_metrics_reliability_and_table3():
+    y = np.array([1.0, 2, 3, 4, 5])
+    m = regression_metrics(y, y + np.array([0.2, -0.2, 0.2, -0.2, 0]))
+    assert m["rmse"] == pytest.approx(np.sqrt(0.032)) and m["srcc"] == pytest.approx(1.0)
+    rows = np.array([[1, 2, 3, 4.0], [1, 2, 3, 5.0], [4, 3, 2, 1.0]])
+    pairs = [stats.pearsonr(rows[i], rows[j])[0] for i, j in ((0, 1), (0, 2), (1, 2))]
+    assert mean_pairwise_r(rows) == pytest.approx(np.mean(pairs))
+    rng = np.random.default_rng(1)
+    frames = []
+    for seed in range(5):
+        q = rng.normal(50, 5, 40)
+        yv = q + rng.normal(0, 3, 40)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "arch": "a",
+                    "seed": seed,
+                    "image_id": range(40),
+                    "role": "test",
+                    "y": yv,
+                    "quality": q,
+                    "y_hat": yv + rng.normal(0, 2, 40),
+                }
+            )
+        )
+    metrics = variant_metrics(pd.concat(frames))
+    t3 = table3(metrics).iloc[0]
+    t, p = stats.ttest_1samp(metrics["partial_r"], 0)
+    assert t3["t"] == pytest.approx(t) and t3["p"] == pytest.approx(p) and t3["df"] == 4
