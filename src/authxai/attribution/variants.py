@@ -1,0 +1,58 @@
+"""Variants of one architecture as one module: shared trunk, per-variant (mask, head).
+
+Every seed (and pruning mask) of an architecture acts *after* the target layer, so a batch of
+images needs one trunk pass for all variants; only the cheap tail + head run per variant.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from authxai.models.backbones import Tail, Trunk, TrunkOutput
+from authxai.models.heads import RegressionHead
+
+
+class VariantModel(nn.Module):
+    """One variant (trunk -> tail with channel mask -> head) as a scalar-output model."""
+
+    def __init__(self, trunk: Trunk, tail: Tail, head: RegressionHead, mask: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.trunk, self.tail, self.head = trunk, tail, head
+        self.register_buffer("mask", mask if mask is not None else None, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.trunk(x)
+        return self.head(self.tail(out.act, out.aux, self.mask))[0]
+
+
+class SharedTrunkVariants(nn.Module):
+    """All variants of an architecture: ``forward(x) -> (B, V)`` with one trunk pass."""
+
+    def __init__(self, trunk: Trunk, tail: Tail, heads: list[RegressionHead],
+                 masks: list[torch.Tensor | None] | None = None) -> None:
+        super().__init__()
+        self.trunk, self.tail = trunk, tail
+        self.heads = nn.ModuleList(heads)
+        self.masks = list(masks) if masks is not None else [None] * len(heads)
+
+    def from_trunk(self, out: TrunkOutput) -> torch.Tensor:
+        """(B, V) predictions of every variant from one trunk output."""
+        cols = []
+        unmasked = None
+        for head, mask in zip(self.heads, self.masks):
+            if mask is None:
+                if unmasked is None:  # the tail is shared by every unpruned variant
+                    unmasked = self.tail(out.act, out.aux)
+                emb = unmasked
+            else:
+                emb = self.tail(out.act, out.aux, mask.to(out.act.device))
+            cols.append(head(emb.float())[0])
+        return torch.stack(cols, dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.from_trunk(self.trunk(x))
+
+    def variant(self, k: int) -> VariantModel:
+        """Variant ``k`` as a standalone scalar model (for the public per-model API)."""
+        return VariantModel(self.trunk, self.tail, self.heads[k], self.masks[k])

@@ -1,0 +1,151 @@
+"""Attribution methods against captum, the lime package and a naive per-pixel MPM loop."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from authxai.attribution import gradcam, lime, mpm
+from authxai.attribution.gradcam import gradcam_shared
+from authxai.attribution.lime import (
+    explain_from_predictions,
+    kernel_weights,
+    lime_predictions,
+    perturbations,
+    slic_segments,
+    unnormalize,
+)
+from authxai.attribution.mpm import mpm_drops, mpm_naive
+from authxai.attribution.variants import SharedTrunkVariants
+from authxai.models.backbones import build_backbone, split_backbone
+from authxai.models.heads import RegressionHead
+
+
+class TinyRegressor(nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 6, 3, padding=1, stride=2)
+        self.fc = nn.Linear(6, 1)
+
+    def forward(self, x):
+        h = torch.relu(self.conv2(torch.relu(self.conv1(x))))
+        return self.fc(h.mean(dim=(2, 3)) + h.amax(dim=(2, 3))).squeeze(-1)
+
+
+@pytest.fixture(scope="module")
+def lite_variants():
+    trunk, tail = split_backbone(build_backbone("efficientnet_lite0"), "efficientnet_lite0")
+    torch.manual_seed(1)
+    heads = [RegressionHead(1280, (512, 128)).eval() for _ in range(3)]
+    masks = [None, None, (torch.rand(1280) > 0.3).float()]
+    return SharedTrunkVariants(trunk, tail, heads, masks).eval()
+
+
+def test_gradcam_equals_captum():
+    from captum.attr import LayerAttribution, LayerGradCam
+
+    model = TinyRegressor().eval()
+    x = torch.randn(3, 3, 20, 20)
+    ours = gradcam(model, model.conv2, x)
+    ref = LayerGradCam(model, model.conv2).attribute(x, relu_attributions=False)
+    ref = LayerAttribution.interpolate(ref, (20, 20), interpolate_mode="bilinear")[:, 0]
+    torch.testing.assert_close(ours, ref, atol=1e-4, rtol=1e-4)
+    assert (ours < 0).any() and (ours > 0).any()  # signed, not rectified
+
+
+def test_shared_trunk_gradcam_equals_per_variant_gradcam(lite_variants):
+    x = torch.randn(2, 3, 64, 64)
+    out = lite_variants.trunk(x)
+    fns = [lambda a, h=h, m=m: h(lite_variants.tail(a, None, m))[0]
+           for h, m in zip(lite_variants.heads, lite_variants.masks)]
+    shared = gradcam_shared(out.act, fns, (64, 64))
+    layer = lite_variants.trunk.model.conv_head
+    for k in range(3):
+        torch.testing.assert_close(shared[k], gradcam(lite_variants.variant(k), layer, x), atol=1e-4, rtol=1e-3)
+
+
+def test_mpm_equals_the_naive_per_pixel_loop():
+    model = TinyRegressor().eval()
+    x = torch.randn(2, 3, 12, 12)
+    fast = mpm(model, x, patch_sizes=(3, 5, 13), stride=1, batch_size=17)
+    for b in range(2):
+        torch.testing.assert_close(fast[b], mpm_naive(model, x[b], (3, 5, 13)), atol=1e-6, rtol=1e-5)
+
+
+def test_mpm_stride_interpolates_exact_values_on_the_grid():
+    model = TinyRegressor().eval()
+    x = torch.randn(1, 3, 13, 13)
+    full = mpm(model, x, patch_sizes=(3,), stride=1)[0, 0]
+    coarse = mpm(model, x, patch_sizes=(3,), stride=4)[0, 0]
+    grid = [0, 4, 8, 12]
+    torch.testing.assert_close(coarse[grid][:, grid], full[grid][:, grid], atol=1e-6, rtol=1e-5)
+
+
+def test_shared_trunk_mpm_equals_each_variant(lite_variants):
+    img = torch.randn(3, 48, 48)
+    shared = mpm_drops(lite_variants, img, patch_sizes=(9, 25), stride=8, batch_size=32)
+    for k in range(3):
+        one = mpm(lite_variants.variant(k), img[None], patch_sizes=(9, 25), stride=8)[0]
+        torch.testing.assert_close(shared[k], one, atol=1e-4, rtol=1e-4)
+
+
+def test_lime_surrogate_equals_lime_base():
+    from lime.lime_base import LimeBase
+
+    rng = np.random.default_rng(0)
+    z = perturbations(30, 500, seed=3)
+    y = z @ rng.normal(size=30) + rng.normal(0, 0.1, 500)
+    segments = np.arange(30).reshape(5, 6)
+    ours = explain_from_predictions(z, y, segments)
+    from sklearn.metrics import pairwise_distances
+
+    distances = pairwise_distances(z, z[0].reshape(1, -1), metric="cosine").ravel()
+    base = LimeBase(lambda d: np.sqrt(np.exp(-(d**2) / 0.25**2)), random_state=0)
+    intercept, exp, score, _ = base.explain_instance_with_data(z, y[:, None], distances, 0, 30)
+    coef = np.zeros(30)
+    for idx, w in exp:
+        coef[idx] = w
+    np.testing.assert_allclose(ours.coefficients, coef, atol=1e-6)
+    assert ours.r2 == pytest.approx(score, abs=1e-6)
+    assert ours.intercept == pytest.approx(intercept, abs=1e-6)
+    np.testing.assert_allclose(kernel_weights(z), np.sqrt(np.exp(-(distances**2) / 0.0625)))
+
+
+def test_lime_matches_the_lime_package_end_to_end(lite_variants):
+    from lime.lime_image import LimeImageExplainer
+    from PIL import Image
+    import skimage.data
+
+    from authxai.models.features import IMAGENET_MEAN, IMAGENET_STD
+
+    model = lite_variants.variant(0)
+    photo = np.asarray(Image.fromarray(skimage.data.chelsea()).resize((96, 96)), dtype=np.float32) / 255
+    x = torch.tensor((photo - IMAGENET_MEAN) / IMAGENET_STD, dtype=torch.float32).permute(2, 0, 1)
+    segments = slic_segments(unnormalize(x), 150)
+    ours = lime(model, x, num_samples=2000, seed=0, segments=segments)
+    hwc = x.permute(1, 2, 0).numpy().astype(np.float64)
+
+    def predict(batch):
+        with torch.no_grad():
+            return model(torch.tensor(batch, dtype=torch.float32).permute(0, 3, 1, 2)).numpy()[:, None]
+
+    explanation = LimeImageExplainer(random_state=1).explain_instance(
+        hwc, predict, labels=(0,), top_labels=None, hide_color=hwc.mean(axis=(0, 1)), num_samples=2000,
+        segmentation_fn=lambda _img: segments, num_features=int(segments.max()) + 1, batch_size=100)
+    ref = np.zeros(int(segments.max()) + 1)
+    for idx, w in explanation.local_exp[0]:
+        ref[idx] = w
+    assert np.corrcoef(ours.coefficients, ref)[0, 1] >= 0.8
+    assert ours.map.shape == (96, 96) and 0 < ours.r2 <= 1
+
+
+def test_shared_lime_predictions_equal_per_variant(lite_variants):
+    img = torch.randn(3, 48, 48)
+    segments = slic_segments(unnormalize(img), 30)
+    z = perturbations(int(segments.max()) + 1, 40, seed=0)
+    shared = lime_predictions(lite_variants, img, segments, z, batch_size=16)
+    for k in range(3):
+        one = lime_predictions(lambda t, k=k: lite_variants.variant(k)(t)[:, None], img, segments, z)
+        np.testing.assert_allclose(shared[:, k], one[:, 0], rtol=1e-4, atol=1e-4)
