@@ -15,6 +15,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/psychometrics.smk"
 include: "workflow/rules/models.smk"
+include: "workflow/rules/attribution.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -58,8 +58,10 @@ def test_gradcam_equals_captum():
 def test_shared_trunk_gradcam_equals_per_variant_gradcam(lite_variants):
     x = torch.randn(2, 3, 64, 64)
     out = lite_variants.trunk(x)
-    fns = [lambda a, h=h, m=m: h(lite_variants.tail(a, None, m))[0]
-           for h, m in zip(lite_variants.heads, lite_variants.masks)]
+    fns = [
+        lambda a, h=h, m=m: h(lite_variants.tail(a, None, m))[0]
+        for h, m in zip(lite_variants.heads, lite_variants.masks)
+    ]
     shared = gradcam_shared(out.act, fns, (64, 64))
     layer = lite_variants.trunk.model.conv_head
     for k in range(3):
@@ -114,9 +116,9 @@ def test_lime_surrogate_equals_lime_base():
 
 
 def test_lime_matches_the_lime_package_end_to_end(lite_variants):
+    import skimage.data
     from lime.lime_image import LimeImageExplainer
     from PIL import Image
-    import skimage.data
 
     from authxai.models.features import IMAGENET_MEAN, IMAGENET_STD
 
@@ -132,8 +134,16 @@ def test_lime_matches_the_lime_package_end_to_end(lite_variants):
             return model(torch.tensor(batch, dtype=torch.float32).permute(0, 3, 1, 2)).numpy()[:, None]
 
     explanation = LimeImageExplainer(random_state=1).explain_instance(
-        hwc, predict, labels=(0,), top_labels=None, hide_color=hwc.mean(axis=(0, 1)), num_samples=2000,
-        segmentation_fn=lambda _img: segments, num_features=int(segments.max()) + 1, batch_size=100)
+        hwc,
+        predict,
+        labels=(0,),
+        top_labels=None,
+        hide_color=hwc.mean(axis=(0, 1)),
+        num_samples=2000,
+        segmentation_fn=lambda _img: segments,
+        num_features=int(segments.max()) + 1,
+        batch_size=100,
+    )
     ref = np.zeros(int(segments.max()) + 1)
     for idx, w in explanation.local_exp[0]:
         ref[idx] = w

@@ -212,3 +212,13 @@ def test_metrics_reliability_and_table3():
     t3 = table3(metrics).iloc[0]
     t, p = stats.ttest_1samp(metrics["partial_r"], 0)
     assert t3["t"] == pytest.approx(t) and t3["p"] == pytest.approx(p) and t3["df"] == 4
+
+
+def test_random_control_is_the_same_network_in_every_job():
+    a = bb.build_backbone("random_lite0").state_dict()
+    torch.rand(5)  # global RNG state must not matter
+    b = bb.build_backbone("random_lite0").state_dict()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k])
+    lite = bb.build_backbone("efficientnet_lite0").state_dict()
+    assert not torch.equal(a["conv_head.weight"], lite["conv_head.weight"])

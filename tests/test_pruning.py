@@ -39,8 +39,9 @@ def test_vgg_batched_tail_selects_the_naive_channels():
     torch.manual_seed(0)
     model = REGISTRY["vgg16"].build().eval().requires_grad_(False)
     # VGG's fc6/fc7 mix every channel; a narrow classifier keeps the naive loop affordable
-    model.classifier = torch.nn.Sequential(torch.nn.Linear(512 * 49, 32), torch.nn.ReLU(), torch.nn.Dropout(),
-                                           torch.nn.Linear(32, 32), torch.nn.ReLU()).eval()
+    model.classifier = torch.nn.Sequential(
+        torch.nn.Linear(512 * 49, 32), torch.nn.ReLU(), torch.nn.Dropout(), torch.nn.Linear(32, 32), torch.nn.ReLU()
+    ).eval()
     trunk, tail = split_backbone(model, "vgg16")
     with torch.no_grad():
         out = trunk(torch.randn(4, 3, 32, 32))

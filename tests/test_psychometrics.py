@@ -121,3 +121,13 @@ def test_mos_summary_on_the_real_aigciqa2023_table(aigc_metadata):
     assert r == pytest.approx(stats.pearsonr(kept["mos_quality"], kept["mos_authenticity"])[0])
     assert round(r, 3) == 0.863  # data/aigciqa2023/README.md
     assert summary.query("analysis == 'bimodality'")["n"].eq(1368).all()
+
+
+def test_markdown_tables_keep_small_p_values(tmp_path):
+    from authxai.tables import write_markdown_and_csv
+
+    df = pd.DataFrame({"measure": ["a", "b"], "value": [0.12345, 2.0], "p": [1.9e-07, 0.5]})
+    write_markdown_and_csv(df, tmp_path / "t")
+    md = (tmp_path / "t.md").read_text()
+    assert "1.9e-07" in md and "0.123" in md and "0.000" not in md
+    assert pd.read_csv(tmp_path / "t.csv")["p"][0] == pytest.approx(1.9e-07)

@@ -14,6 +14,7 @@ channels; the head runs in float64 in both so near-ties resolve the same way.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import torch
@@ -44,8 +45,6 @@ class PruneResult:
 
 def _double(head: RegressionHead) -> RegressionHead:
     """A float64 copy of ``head`` in eval mode."""
-    import copy
-
     return copy.deepcopy(head).double().eval()
 
 
@@ -71,8 +70,14 @@ def _rmse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def sbs_naive(act: torch.Tensor, aux: torch.Tensor | None, tail: Tail, head: RegressionHead, y: torch.Tensor,
-              max_steps: int | None = None) -> PruneResult:
+def sbs_naive(
+    act: torch.Tensor,
+    aux: torch.Tensor | None,
+    tail: Tail,
+    head: RegressionHead,
+    y: torch.Tensor,
+    max_steps: int | None = None,
+) -> PruneResult:
     """Reference SBS: one full tail + head forward per candidate channel."""
     act = act.float()
     aux = None if aux is None else aux.float()
@@ -106,8 +111,16 @@ def channel_offset(act: torch.Tensor, aux: torch.Tensor | None, family: str) -> 
 
 
 @torch.no_grad()
-def sbs_fast(act: torch.Tensor, aux: torch.Tensor | None, tail: Tail, head: RegressionHead, y: torch.Tensor,
-             channel_local: bool = True, max_steps: int | None = None, chunk: int = 256) -> PruneResult:
+def sbs_fast(
+    act: torch.Tensor,
+    aux: torch.Tensor | None,
+    tail: Tail,
+    head: RegressionHead,
+    y: torch.Tensor,
+    channel_local: bool = True,
+    max_steps: int | None = None,
+    chunk: int = 256,
+) -> PruneResult:
     """SBS with batched candidates: rank-1 first-layer updates (channel-local tails) or a
     batched tail (VGG). Selects the same channels as :func:`sbs_naive`."""
     if not channel_local:
@@ -120,25 +133,34 @@ def sbs_fast(act: torch.Tensor, aux: torch.Tensor | None, tail: Tail, head: Regr
     emb = tail(act, aux, torch.ones(n)).double()
     emb_zero = tail(act, aux, torch.zeros(n)).double()[:, off : off + n]
     h64 = _double(head)
-    first, rest = h64.body[0], torch.nn.Sequential(*list(h64.body)[1:])
-    w_cols = first.weight[:, off : off + n].T  # (n, hidden)
-    h1 = first(emb)  # (N, hidden)
+    first64, rest64 = h64.body[0], torch.nn.Sequential(*list(h64.body)[1:])
+    h32 = copy.deepcopy(h64).float()
+    rest32 = torch.nn.Sequential(*list(h32.body)[1:])
+    w_cols = first64.weight[:, off : off + n].T  # (n, hidden)
+    h1 = first64(emb)  # (N, hidden), float64
     res = PruneResult(n)
-    current = float(_rmse(h64.out(rest(h1)).squeeze(-1), y))
+    current = float(_rmse(h64.out(rest64(h1)).squeeze(-1), y))
     res.rmse_path.append(current)
     alive = torch.ones(n, dtype=torch.bool)
+
+    def score(cs: torch.Tensor, out, rest, dtype) -> torch.Tensor:
+        delta = (emb_zero[:, cs] - emb[:, off + cs]).T.to(dtype)  # (k, N)
+        h1_c = h1.to(dtype)[None] + delta[:, :, None] * w_cols[cs].to(dtype)[:, None, :]  # (k, N, hidden)
+        return _rmse(out(rest(h1_c)).squeeze(-1), y.to(dtype)[None]).double()
+
     while len(res.removed) < n - 1 and (max_steps is None or len(res.removed) < max_steps):
         cands = torch.nonzero(alive).squeeze(1)
-        scores = torch.empty(len(cands), dtype=torch.float64)
-        for lo in range(0, len(cands), chunk):
-            cs = cands[lo : lo + chunk]
-            delta = (emb_zero[:, cs] - emb[:, off + cs]).T  # (k, N)
-            h1_c = h1[None] + delta[:, :, None] * w_cols[cs][:, None, :]  # (k, N, hidden)
-            scores[lo : lo + len(cs)] = _rmse(h64.out(rest(h1_c)).squeeze(-1), y[None])
+        # Screen every candidate in float32 (half the cost), then rescore the near-best ones in
+        # float64 so the choice is the naive loop's up to float64 rounding.
+        coarse = torch.cat(
+            [score(cands[lo : lo + chunk], h32.out, rest32, torch.float32) for lo in range(0, len(cands), chunk)]
+        )
+        near = cands[coarse <= coarse.min() + 1e-4 * max(1.0, float(coarse.min()))]
+        scores = score(near, h64.out, rest64, torch.float64)
         k = _pick(scores)
         if not _drops(float(scores.min()), current):
             break
-        c = int(cands[k])
+        c = int(near[k])
         h1 = h1 + (emb_zero[:, c] - emb[:, off + c])[:, None] * w_cols[c][None]
         emb[:, off + c] = emb_zero[:, c]
         alive[c] = False

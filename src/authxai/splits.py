@@ -58,3 +58,13 @@ def explanation_ids(images: pd.DataFrame, experiment: str = "exp12", base_seed: 
     """The fixed test (explanation) set of an experiment — cheap enough for the DAG."""
     splits = make_splits(images, [0], base_seed, n_bins, {experiment: EXPERIMENTS[experiment]})
     return sorted(splits.loc[splits["role"] == "test", "image_id"])
+
+
+def explanation_sample(images: pd.DataFrame, ids: list[str], n: int | None) -> list[str]:
+    """``n`` explanation images spread evenly over the authenticity MOS range of ``ids``
+    (all of them when ``n`` is None), so examples span low to high authenticity."""
+    if n is None or n >= len(ids):
+        return sorted(ids)
+    mos = images.set_index("image_id").loc[ids, "mos_authenticity"].sort_values(kind="stable")
+    picks = np.unique(np.round(np.linspace(0, len(mos) - 1, n)).astype(int))
+    return sorted(mos.index[picks])

@@ -223,12 +223,15 @@ def read_delimited(path: str | os.PathLike, schema: TableSchema | None = None) -
 def write_markdown_and_csv(df: pd.DataFrame, stem: str | os.PathLike, floatfmt: str = ".3f") -> None:
     """Write ``<stem>.csv`` and ``<stem>.md`` (a pipe table) atomically."""
     readable = df.copy()
-    for col in [c for c in readable.columns if c == "p" or c.startswith("p_")]:
+    for col in readable.columns:
+        if not pd.api.types.is_float_dtype(readable[col]):
+            continue
         # p-values span many decades: 2 significant digits, not a fixed number of decimals
-        readable[col] = readable[col].map(lambda v: f"{v:.2g}" if pd.notna(v) else "")
+        fmt = ".2g" if col == "p" or col.startswith("p_") else floatfmt
+        readable[col] = readable[col].map(lambda v, fmt=fmt: format(v, fmt) if pd.notna(v) else "")
     for suffix, text in (
         (".csv", df.to_csv(index=False)),
-        (".md", readable.to_markdown(index=False, floatfmt=floatfmt) + "\n"),
+        (".md", readable.to_markdown(index=False, disable_numparse=True) + "\n"),
     ):
         target, tmp = atomic_path(f"{stem}{suffix}")
         tmp.write_text(text)

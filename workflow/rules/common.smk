@@ -3,7 +3,9 @@
 import sys
 
 from authxai.config import validate_config
+from authxai.data.adapters import metadata_for_dag
 from authxai.errors import InputError
+from authxai.splits import explanation_ids, explanation_sample
 
 try:
     _validated = validate_config(dict(config))
@@ -24,6 +26,19 @@ if config["dataset"]["kind"] == "synthetic":
 LOGS = "results/logs"
 ARCHS = config["models"]["archs"]
 SEEDS = list(range(config["training"]["seeds"]))
+REGIMES = config["attribution"]["regimes"]
+METHODS = config["attribution"]["methods"]
+try:
+    # The explanation images are a pure function of the metadata and seeds: the DAG lists
+    # every per-image attribution job before anything runs.
+    _META = metadata_for_dag(config["dataset"], config["synthetic"])
+except InputError as _exc:
+    sys.exit(f"authxai input error: {_exc}")
+EXPLAIN = explanation_sample(
+    _META,
+    explanation_ids(_META, "exp12", config["seed"], config["splits"]["n_bins"]),
+    config["attribution"]["n_images"],
+)
 PSYCHOMETRICS = [
     "reliability",
     "mos_summary",
@@ -48,6 +63,19 @@ for _arch in ARCHS:
     FIGURE_INPUTS[f"fig_pred_vs_obs_{_arch}"] = {
         "predictions": f"results/predictions/{_arch}.parquet"
     }
+for _arch in ARCHS:
+    FIGURE_INPUTS[f"fig_examples_{_arch}"] = {
+        "images": "results/data/images.parquet",
+        **{
+            m: f"results/attributions/{m}/{REGIMES[0]}/{_arch}/{EXPLAIN[0]}.parquet"
+            for m in METHODS
+        },
+    }
+if "lime" in METHODS:
+    FIGURE_INPUTS["figA2_lime_tessellation"] = {
+        "images": "results/data/images.parquet",
+        "lime": f"results/attributions/lime/{REGIMES[0]}/{ARCHS[0]}/{EXPLAIN[0]}.parquet",
+    }
 TABLES = ["table2_performance", "table3_beyond_quality"]
 
 
@@ -55,6 +83,8 @@ wildcard_constraints:
     figure="|".join(FIGURE_INPUTS),
     arch="|".join(ARCHS),
     seed=r"\d+",
+    regime="|".join(REGIMES),
+    image="|".join(EXPLAIN),
 
 
 def dataset_inputs(wildcards=None):
@@ -103,6 +133,13 @@ def all_outputs():
         + expand("results/psychometrics/{name}.parquet", name=PSYCHOMETRICS)
         + expand("results/tables/psychometrics.{ext}", ext=["csv", "md"])
         + expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md"])
+        + expand(
+            "results/attributions/{method}/{regime}/{arch}/{image}.parquet",
+            method=METHODS,
+            regime=REGIMES,
+            arch=ARCHS,
+            image=EXPLAIN,
+        )
         + expand(
             "results/figures/{figure}.{ext}", figure=FIGURE_INPUTS, ext=["pdf", "png"]
         )

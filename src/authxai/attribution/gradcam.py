@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -42,8 +42,9 @@ def gradcam(model: nn.Module, layer: nn.Module, images: torch.Tensor) -> torch.T
     return cam_from(act.detach(), grad, images.shape[-2:]).detach()
 
 
-def gradcam_shared(act: torch.Tensor, variants: list[Callable[[torch.Tensor], torch.Tensor]],
-                   size: tuple[int, int]) -> torch.Tensor:
+def gradcam_shared(
+    act: torch.Tensor, variants: list[Callable[[torch.Tensor], torch.Tensor]], size: tuple[int, int]
+) -> torch.Tensor:
     """(V, B, H, W) Grad-CAM of several variants that share one trunk output ``act``.
 
     Each variant maps the (unmasked) target activation to a scalar per image, applying its own

@@ -9,8 +9,8 @@ intercept (i.e. on weighted-centred targets); fidelity is its weighted R².
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -55,8 +55,9 @@ def kernel_weights(z: np.ndarray, width: float = KERNEL_WIDTH) -> np.ndarray:
     return np.sqrt(np.exp(-(d**2) / width**2))
 
 
-def fit_surrogate(z: np.ndarray, y: np.ndarray, weights: np.ndarray, alpha: float = 1.0
-                  ) -> tuple[np.ndarray, float, float]:
+def fit_surrogate(
+    z: np.ndarray, y: np.ndarray, weights: np.ndarray, alpha: float = 1.0
+) -> tuple[np.ndarray, float, float]:
     """Weighted ridge on all superpixels: (coefficients, intercept, weighted R²)."""
     from sklearn.linear_model import Ridge
 
@@ -73,13 +74,20 @@ def perturbed_batch(image: torch.Tensor, segments: torch.Tensor, z_rows: torch.T
 
 
 @torch.no_grad()
-def lime_predictions(forward: Callable[[torch.Tensor], torch.Tensor], image: torch.Tensor, segments: np.ndarray,
-                     z: np.ndarray, batch_size: int = 64) -> np.ndarray:
+def lime_predictions(
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    image: torch.Tensor,
+    segments: np.ndarray,
+    z: np.ndarray,
+    batch_size: int = 64,
+) -> np.ndarray:
     """(num_samples, V) outputs of ``forward`` on the perturbed images (one pass for all V)."""
     seg = torch.as_tensor(segments, device=image.device)
     zt = torch.as_tensor(z, dtype=torch.float32, device=image.device)
-    outs = [forward(perturbed_batch(image, seg, zt[lo : lo + batch_size])).float().cpu()
-            for lo in range(0, len(z), batch_size)]
+    outs = [
+        forward(perturbed_batch(image, seg, zt[lo : lo + batch_size])).float().cpu()
+        for lo in range(0, len(z), batch_size)
+    ]
     return torch.cat(outs).reshape(len(z), -1).numpy().astype(np.float64)
 
 
@@ -98,8 +106,15 @@ def unnormalize(image: torch.Tensor) -> np.ndarray:
     return (image.cpu() * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()
 
 
-def lime(model: nn.Module, image: torch.Tensor, n_segments: int = 150, num_samples: int = 1000, seed: int = 0,
-         batch_size: int = 64, segments: np.ndarray | None = None) -> LimeResult:
+def lime(
+    model: nn.Module,
+    image: torch.Tensor,
+    n_segments: int = 150,
+    num_samples: int = 1000,
+    seed: int = 0,
+    batch_size: int = 64,
+    segments: np.ndarray | None = None,
+) -> LimeResult:
     """LIME explanation of a scalar-output ``model`` for one normalized (3, H, W) image."""
     segments = slic_segments(unnormalize(image), n_segments) if segments is None else segments
     z = perturbations(int(segments.max()) + 1, num_samples, seed)

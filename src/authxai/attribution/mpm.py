@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -35,9 +35,15 @@ def patch_masks(height: int, width: int, rows: torch.Tensor, cols: torch.Tensor,
 
 
 @torch.no_grad()
-def mpm_drops(forward: Callable[[torch.Tensor], torch.Tensor], image: torch.Tensor,
-              patch_sizes: tuple[int, ...] = (3, 17, 65), stride: int = 1, batch_size: int = 64,
-              baseline: float = 0.0, autocast: bool | None = None) -> torch.Tensor:
+def mpm_drops(
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    image: torch.Tensor,
+    patch_sizes: tuple[int, ...] = (3, 17, 65),
+    stride: int = 1,
+    batch_size: int = 64,
+    baseline: float = 0.0,
+    autocast: bool | None = None,
+) -> torch.Tensor:
     """(V, S, H, W) raw drops f(x) − f(x_masked) of ``V`` outputs of ``forward`` for one image.
 
     ``image`` is (3, H, W) in the model's input space. With ``stride > 1`` the drops are
@@ -84,18 +90,26 @@ def _interpolate(grid: torch.Tensor, rows: np.ndarray, cols: np.ndarray, height:
     return torch.as_tensor(np.stack(full), dtype=grid.dtype, device=grid.device)
 
 
-def mpm(model: nn.Module, images: torch.Tensor, patch_sizes: tuple[int, ...] = (3, 17, 65), stride: int = 1,
-        batch_size: int = 64, baseline: float = 0.0) -> torch.Tensor:
+def mpm(
+    model: nn.Module,
+    images: torch.Tensor,
+    patch_sizes: tuple[int, ...] = (3, 17, 65),
+    stride: int = 1,
+    batch_size: int = 64,
+    baseline: float = 0.0,
+) -> torch.Tensor:
     """(B, S, H, W) raw MPM drops of a scalar-output ``model`` for each image; importance is
     the mean over scales (normalize at use)."""
+
     def forward(x):
         return model(x).reshape(len(x), 1)
 
     return torch.stack([mpm_drops(forward, img, patch_sizes, stride, batch_size, baseline)[0] for img in images])
 
 
-def mpm_naive(model: nn.Module, image: torch.Tensor, patch_sizes: tuple[int, ...], baseline: float = 0.0
-              ) -> torch.Tensor:
+def mpm_naive(
+    model: nn.Module, image: torch.Tensor, patch_sizes: tuple[int, ...], baseline: float = 0.0
+) -> torch.Tensor:
     """Reference: one masked copy and one forward pass per pixel and scale (the authors' way)."""
     _, height, width = image.shape
     with torch.no_grad():

@@ -29,8 +29,9 @@ class VariantModel(nn.Module):
 class SharedTrunkVariants(nn.Module):
     """All variants of an architecture: ``forward(x) -> (B, V)`` with one trunk pass."""
 
-    def __init__(self, trunk: Trunk, tail: Tail, heads: list[RegressionHead],
-                 masks: list[torch.Tensor | None] | None = None) -> None:
+    def __init__(
+        self, trunk: Trunk, tail: Tail, heads: list[RegressionHead], masks: list[torch.Tensor | None] | None = None
+    ) -> None:
         super().__init__()
         self.trunk, self.tail = trunk, tail
         self.heads = nn.ModuleList(heads)

@@ -189,11 +189,23 @@ def load_table_dataset(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFra
     """``kind: table`` (and ``synthetic``): images + raw ratings files under ``spec['root']``."""
     root = (base / spec["root"]).resolve()
     images_path = root / (spec.get("images") or "images.csv")
-    images = _rename(read_delimited(images_path), spec.get("columns"))
-    images = RAW_IMAGES.check(images, images_path)
-    check_paths(images, root, images_path, ("path", "cue_mask_path"))
     ratings_path = root / (spec.get("ratings") or "ratings.csv")
+    images = _rename(read_delimited(images_path), spec.get("columns"))
     raw = _rename(read_delimited(ratings_path), spec.get("columns"))
+    check_paths(RAW_IMAGES.check(images, images_path), root, images_path, ("path", "cue_mask_path"))
+    return table_dataset(images, raw, spec, exclusion_combos(spec.get("exclusion"), base), images_path, ratings_path)
+
+
+def table_dataset(
+    images: pd.DataFrame,
+    raw: pd.DataFrame,
+    spec: dict,
+    combos: set[tuple[str, str]],
+    images_path: object = "image table",
+    ratings_path: object = "ratings table",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Image table (with MOS and ``kept``) and z-scored ratings from in-memory raw tables."""
+    images = RAW_IMAGES.check(images, images_path)
     raw = RATINGS.check(raw, ratings_path)
     ratings = ratings_from_raw(raw, images["image_id"], tuple(spec.get("rating_scale", (1, 5))), ratings_path)
     mos = mos_from_ratings(ratings)
@@ -203,8 +215,22 @@ def load_table_dataset(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFra
         raise fail(
             images_path, f"image {images.loc[row, 'image_id']!r} (row {row}) has no ratings", "rate it or drop it"
         )
-    images = images.merge(mos, on="image_id", how="left")
-    return _finish(images, exclusion_combos(spec.get("exclusion"), base)), ratings
+    return _finish(images.merge(mos, on="image_id", how="left"), combos), ratings
+
+
+def metadata_for_dag(dataset: dict, synthetic: dict, base: Path | str = ".") -> pd.DataFrame:
+    """The image table, known before anything runs (the DAG lists per-image jobs).
+
+    The embedded study is planned in memory (the same pure function ``synthesize_study``
+    renders); other datasets read their metadata files, which exist before the run.
+    """
+    if dataset["kind"] != "synthetic":
+        return load_metadata(dataset, base)[0]
+    from authxai.data.synthetic import NON_REALISTIC_COMBOS, StudySettings, plan_study
+
+    images, raw = plan_study(StudySettings(**synthetic))
+    combos = set(NON_REALISTIC_COMBOS) | {(str(c), str(h)) for c, h in dataset.get("exclusion", {}).get("combos", [])}
+    return table_dataset(images, raw, dataset, combos)[0]
 
 
 def load_aigciqa2023(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -4,6 +4,7 @@ Each figure function takes a dict of input paths and returns a matplotlib Figure
 :func:`authxai.figures.common.save_figure` writes it as PDF and PNG atomically.
 """
 
+from authxai.figures.attribution import fig_examples, figA2_lime_tessellation
 from authxai.figures.models import fig_pred_vs_obs
 from authxai.figures.psychometrics import fig2_psychometrics, figA1_kept_vs_removed
 
@@ -12,6 +13,8 @@ FIGURES = {
     "fig2_psychometrics": fig2_psychometrics,
     "figA1_kept_vs_removed": figA1_kept_vs_removed,
     "fig_pred_vs_obs": fig_pred_vs_obs,
+    "fig_examples": fig_examples,
+    "figA2_lime_tessellation": figA2_lime_tessellation,
 }
 
 

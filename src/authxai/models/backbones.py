@@ -245,7 +245,10 @@ def load_weights(model: nn.Module, spec: ArchSpec, path: str | Path | None = Non
 def build_backbone(name: str, weights: str | Path | None = None) -> nn.Module:
     """The named backbone with real (or, for the control, random) weights, in eval mode."""
     spec = get_spec(name)
-    model = load_weights(spec.build(), spec, weights)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)  # the random-init control must be the same network in every job
+        model = spec.build()
+    model = load_weights(model, spec, weights)
     return model.eval().requires_grad_(False)
 
 

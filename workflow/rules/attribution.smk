@@ -1,0 +1,53 @@
+rule prune:
+    input:
+        features="results/features/{arch}.safetensors",
+        heads=expand("results/models/{{arch}}/seed{seed}/head.safetensors", seed=SEEDS),
+        splits="results/splits/splits.parquet",
+        images="results/data/metadata.parquet",
+    output:
+        expand("results/pruning/{{regime}}/{{arch}}/seed{seed}.json", seed=SEEDS),
+    log:
+        f"{LOGS}/prune/{{regime}}_{{arch}}.log",
+    conda:
+        "../../envs/authxai.yaml"
+    threads: 2
+    params:
+        seeds=SEEDS,
+        max_steps=config["pruning"]["max_steps"],
+    script:
+        "../scripts/prune.py"
+
+
+# One rule per attribution method (gradcam, lime, mpm), so `--forcerun mpm` reruns just MPM;
+# one job per (regime, arch, image) explains every seed through one shared trunk pass.
+for _method in METHODS:
+
+    rule:
+        name:
+            _method
+        input:
+            images="results/data/images.parquet",
+            pixels=image_inputs,
+            heads=expand(
+                "results/models/{{arch}}/seed{seed}/head.safetensors", seed=SEEDS
+            ),
+            pruning=expand(
+                "results/pruning/{{regime}}/{{arch}}/seed{seed}.json", seed=SEEDS
+            ),
+        output:
+            f"results/attributions/{_method}/{{regime}}/{{arch}}/{{image}}.parquet",
+        log:
+            f"{LOGS}/{_method}/{{regime}}_{{arch}}_{{image}}.log",
+        conda:
+            "../../envs/authxai.yaml"
+        threads: 2
+        resources:
+            gpu=1,
+        params:
+            method=_method,
+            settings=config["attribution"][_method],
+            root=config["dataset"]["root"],
+            preprocess=lambda wc: preprocess(wc.arch),
+            device=config["models"]["device"],
+        script:
+            "../scripts/attribute.py"

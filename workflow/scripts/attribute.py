@@ -1,0 +1,40 @@
+"""Explain one image with one method for every (pruned) variant of one architecture."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from authxai.attribution.pipeline import explain_variants
+from authxai.attribution.variants import SharedTrunkVariants
+from authxai.models.backbones import build_backbone, pick_device, split_backbone
+from authxai.models.features import load_image
+from authxai.models.heads import load_head
+from authxai.tables import read_parquet, write_parquet
+from authxai.workflow import log, run_script
+
+
+def main(smk):
+    torch.set_num_threads(smk.threads)
+    wc, device = smk.wildcards, pick_device(smk.params.device)
+    row = read_parquet(smk.input.images).set_index("image_id").loc[wc.image]
+    image = load_image(Path(smk.params.root) / row["path"], **smk.params.preprocess).to(device)
+    trunk, tail = split_backbone(build_backbone(wc.arch).to(device), wc.arch)
+    heads = [load_head(p).to(device) for p in smk.input.heads]
+    records = [json.loads(Path(p).read_text()) for p in smk.input.pruning]
+    masks = []
+    for rec in records:
+        mask = torch.ones(rec["n_channels"], device=device)
+        mask[rec["removed"]] = 0
+        masks.append(mask)
+    variants = SharedTrunkVariants(trunk, tail, heads, masks).eval()
+    rows = explain_variants(smk.params.method, variants, image, smk.params.settings)
+    table = pd.DataFrame(rows).assign(
+        seed=[r["seed"] for r in records], method=smk.params.method, arch=wc.arch, regime=wc.regime, image_id=wc.image
+    )
+    log.info("%s %s %s: %d variants on %s", smk.params.method, wc.arch, wc.image, len(table), device)
+    write_parquet(table, smk.output[0], smk.config)
+
+
+run_script(main, snakemake)  # noqa: F821

@@ -1,0 +1,58 @@
+"""SBS channel pruning of every seed of one architecture (regime test: on the explanation set)."""
+
+import json
+import os
+
+import torch
+
+from authxai.data.adapters import IMAGES
+from authxai.models.backbones import build_backbone, get_spec, split_backbone
+from authxai.models.features import load_features, rows_for
+from authxai.models.heads import load_head
+from authxai.pruning import sbs_fast
+from authxai.tables import atomic_path, provenance, read_parquet
+from authxai.workflow import log, run_script
+
+
+def main(smk):
+    torch.set_num_threads(smk.threads)
+    arch = smk.wildcards.arch
+    spec = get_spec(arch)
+    tensors, ids, _ = load_features(smk.input.features)
+    mos = read_parquet(smk.input.images, IMAGES).set_index("image_id")["mos_authenticity"]
+    splits = read_parquet(smk.input.splits)
+    _, tail = split_backbone(build_backbone(arch), arch)
+    for seed, head_path, out in zip(smk.params.seeds, smk.input.heads, smk.output):
+        mine = splits[(splits["seed"] == seed) & (splits["experiment"] == "exp12") & (splits["role"] == "test")]
+        rows = rows_for(ids, mine["image_id"].to_numpy())
+        aux = tensors["aux"][rows] if "aux" in tensors else None
+        y = torch.tensor(mos.loc[mine["image_id"]].to_numpy(), dtype=torch.float32)
+        res = sbs_fast(
+            tensors["act"][rows], aux, tail, load_head(head_path), y, spec.channel_local, smk.params.max_steps
+        )
+        log.info(
+            "%s seed %d: removed %d of %d channels, RMSE %.3f -> %.3f",
+            arch,
+            seed,
+            len(res.removed),
+            res.n_channels,
+            res.rmse_path[0],
+            res.rmse_path[-1],
+        )
+        record = {
+            "arch": arch,
+            "seed": seed,
+            "regime": smk.wildcards.regime,
+            "n_channels": res.n_channels,
+            "removed": res.removed,
+            "kept": res.kept,
+            "rmse_path": res.rmse_path,
+            "n_images": len(rows),
+            "provenance": provenance(smk.config),
+        }
+        target, tmp = atomic_path(out)
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, target)
+
+
+run_script(main, snakemake)  # noqa: F821
