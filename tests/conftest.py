@@ -27,6 +27,12 @@ TINY_CONFIG = {
     "psychometrics": {"n_splits": 5, "subset": "kept"},
     "models": {"archs": ["efficientnet_lite0", "random_lite0"], "resize": 64, "crop": 64, "batch_size": 16},
     "training": {"seeds": 2, "max_epochs": 30, "patience": 5},
+    "pruning": {"max_steps": 3},
+    "attribution": {
+        "n_images": 1,
+        "mpm": {"patch_sizes": [3, 17], "stride": 16, "batch_size": 32},
+        "lime": {"n_segments": 30, "num_samples": 40, "seed": 0, "batch_size": 40},
+    },
 }
 
 

@@ -77,6 +77,59 @@ def test_feature_cache_equals_the_trunk_on_the_image(tiny_run):
         torch.testing.assert_close(tensors["embedding"][3:4], tail(act.half().float()), atol=1e-4, rtol=1e-4)
 
 
+def test_attributions_equal_the_public_api_on_the_pruned_variant(tiny_run):
+    import json
+
+    import torch
+
+    from authxai.attribution import gradcam, mpm
+    from authxai.attribution.pipeline import map_array
+    from authxai.attribution.variants import VariantModel
+    from authxai.models.backbones import build_backbone, split_backbone
+    from authxai.models.features import load_image
+    from authxai.models.heads import load_head
+
+    work, _ = tiny_run
+    res = work / "results"
+    files = sorted((res / "attributions" / "gradcam" / "test" / "efficientnet_lite0").glob("*.parquet"))
+    assert len(files) == 1
+    image_id = files[0].stem
+    rows = {
+        m: pd.read_parquet(res / "attributions" / m / "test" / "efficientnet_lite0" / f"{image_id}.parquet")
+        for m in ("gradcam", "lime", "mpm")
+    }
+    for table in rows.values():
+        assert sorted(table["seed"]) == [0, 1] and (table["image_id"] == image_id).all()
+    record = json.loads((res / "pruning" / "test" / "efficientnet_lite0" / "seed1.json").read_text())
+    assert len(record["removed"]) <= 3 and len(record["kept"]) + len(record["removed"]) == 1280
+    assert all(b < a for a, b in zip(record["rmse_path"], record["rmse_path"][1:]))
+    model = build_backbone("efficientnet_lite0")
+    trunk, tail = split_backbone(model, "efficientnet_lite0")
+    mask = torch.ones(1280)
+    mask[record["removed"]] = 0
+    variant = VariantModel(
+        trunk, tail, load_head(res / "models" / "efficientnet_lite0" / "seed1" / "head.safetensors"), mask
+    ).eval()
+    images = pd.read_parquet(res / "data" / "images.parquet").set_index("image_id")
+    x = load_image(res / "synthetic" / images.loc[image_id, "path"], 64, 64)[None]
+    gc = rows["gradcam"].set_index("seed").loc[1]
+    np.testing.assert_allclose(map_array(gc), gradcam(variant, model.conv_head, x)[0].numpy(), atol=1e-4, rtol=1e-3)
+    m = rows["mpm"].set_index("seed").loc[1]
+    ref = mpm(variant, x, patch_sizes=(3, 17), stride=16)[0].numpy()
+    np.testing.assert_allclose(map_array(m), ref.mean(axis=0), atol=1e-4, rtol=1e-3)
+    assert 0 <= rows["lime"]["r2"].min() <= 1
+
+
+def test_forcerun_mpm_schedules_only_mpm_and_its_consumers(tiny_run):
+    import re
+
+    work, _ = tiny_run
+    out = run_snakemake(work, "-n", "--forcerun", "mpm").stdout
+    jobs = set(re.findall(r"^rule (\w+):", out, flags=re.M)) | set(re.findall(r"^localrule (\w+):", out, flags=re.M))
+    assert "mpm" in jobs
+    assert jobs <= {"mpm", "figure", "all"}, jobs
+
+
 def test_outputs_record_config_and_versions(tiny_run):
     work, _ = tiny_run
     record = read_provenance(work / "results" / "psychometrics" / "reliability.parquet")
