@@ -11,11 +11,16 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/psychometrics.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/attribution.smk"
+include: "workflow/rules/consistency.smk"
+include: "workflow/rules/ensemble.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -29,7 +29,9 @@ TINY_CONFIG = {
     "training": {"seeds": 2, "max_epochs": 30, "patience": 5},
     "pruning": {"max_steps": 3},
     "attribution": {
-        "n_images": 1,
+        "n_images": 2,
+        "n_train_images": 2,
+        "threads": 1,
         "mpm": {"patch_sizes": [3, 17], "stride": 16, "batch_size": 32},
         "lime": {"n_segments": 30, "num_samples": 40, "seed": 0, "batch_size": 40},
     },

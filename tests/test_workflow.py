@@ -2,6 +2,7 @@
 dry runs, and bad input through the workflow (one line, no finished-looking output)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,7 @@ def test_experiment1_tables_equal_a_recomputation(tiny_run):
     # every variant was evaluated on the same fixed test set
     assert test.groupby("seed")["image_id"].apply(frozenset).nunique() == 1
     assert (work / "results" / "tables" / "table3_beyond_quality.md").exists()
-    history = pd.read_parquet(work / "results" / "models" / "random_lite0" / "seed1" / "history.parquet")
+    history = pd.read_parquet(work / "results" / "models" / "exp12" / "random_lite0" / "seed1" / "history.parquet")
     assert history["epoch"].max() <= 30
 
 
@@ -91,11 +92,16 @@ def test_attributions_equal_the_public_api_on_the_pruned_variant(tiny_run):
 
     work, _ = tiny_run
     res = work / "results"
-    files = sorted((res / "attributions" / "gradcam" / "test" / "efficientnet_lite0").glob("*.parquet"))
-    assert len(files) == 1
-    image_id = files[0].stem
+    arch_dir = res / "attributions" / "{}" / "test" / "efficientnet_lite0"
+    seed_dirs = sorted(Path(str(arch_dir).format("gradcam")).glob("seed*"))
+    assert [d.name for d in seed_dirs] == ["seed0", "seed1"]
+    images = [sorted(p.stem for p in d.glob("*.parquet")) for d in seed_dirs]
+    assert images[0] == images[1] and len(images[0]) == 4  # 2 explanation + 2 training-pool images
+    image_id = images[0][0]
     rows = {
-        m: pd.read_parquet(res / "attributions" / m / "test" / "efficientnet_lite0" / f"{image_id}.parquet")
+        m: pd.concat(
+            pd.read_parquet(Path(str(arch_dir).format(m)) / f"seed{s}" / f"{image_id}.parquet") for s in (0, 1)
+        )
         for m in ("gradcam", "lime", "mpm")
     }
     for table in rows.values():
@@ -108,7 +114,7 @@ def test_attributions_equal_the_public_api_on_the_pruned_variant(tiny_run):
     mask = torch.ones(1280)
     mask[record["removed"]] = 0
     variant = VariantModel(
-        trunk, tail, load_head(res / "models" / "efficientnet_lite0" / "seed1" / "head.safetensors"), mask
+        trunk, tail, load_head(res / "models" / "exp12" / "efficientnet_lite0" / "seed1" / "head.safetensors"), mask
     ).eval()
     images = pd.read_parquet(res / "data" / "images.parquet").set_index("image_id")
     x = load_image(res / "synthetic" / images.loc[image_id, "path"], 64, 64)[None]
@@ -120,6 +126,123 @@ def test_attributions_equal_the_public_api_on_the_pruned_variant(tiny_run):
     assert 0 <= rows["lime"]["r2"].min() <= 1
 
 
+def test_val_regime_prunes_experiment3_heads_on_their_own_validation_sets(tiny_run):
+    from authxai.models.backbones import build_backbone, split_backbone
+    from authxai.models.features import load_features, rows_for
+    from authxai.models.heads import load_head
+    from authxai.pruning import sbs_naive
+
+    work, _ = tiny_run
+    res = work / "results"
+    splits = pd.read_parquet(res / "splits" / "splits.parquet")
+    record = json.loads((res / "pruning" / "val" / "efficientnet_lite0" / "seed0.json").read_text())
+    val = splits.query("experiment == 'exp3' and seed == 0 and role == 'val'")["image_id"].to_numpy()
+    assert record["regime"] == "val" and record["n_images"] == len(val)
+    # independent recomputation: the naive SBS on the Experiment 3 head and its validation images
+    import torch
+
+    tensors, ids, _ = load_features(res / "features" / "efficientnet_lite0.safetensors")
+    images = pd.read_parquet(res / "data" / "images.parquet").set_index("image_id")
+    _, tail = split_backbone(build_backbone("efficientnet_lite0"), "efficientnet_lite0")
+    head = load_head(res / "models" / "exp3" / "efficientnet_lite0" / "seed0" / "head.safetensors")
+    y = torch.tensor(images.loc[val, "mos_authenticity"].to_numpy(), dtype=torch.float32)
+    naive = sbs_naive(tensors["act"][rows_for(ids, val)], None, tail, head, y, max_steps=3)
+    assert naive.removed == record["removed"]
+    # Experiment 3 variants are explained on the global 20% test set, not on the Exp. 2 set
+    global_test = set(splits.query("experiment == 'exp3' and role == 'test'")["image_id"])
+    explained = {f.stem for f in (res / "attributions" / "mpm" / "val" / "efficientnet_lite0").glob("seed0/*.parquet")}
+    assert explained and explained <= global_test
+
+
+def _maps(res, method, regime, arch, image):
+    from authxai.attribution.pipeline import map_array
+
+    files = sorted((res / "attributions" / method / regime / arch).glob(f"seed*/{image}.parquet"))
+    return [map_array(pd.read_parquet(f).iloc[0]) for f in files]
+
+
+def test_within_and_across_consistency_equal_a_recomputation(tiny_run):
+    work, _ = tiny_run
+    res = work / "results"
+    within = pd.read_parquet(res / "consistency" / "within_gradcam.parquet")
+    assert set(within["subset"]) == {"test", "train"}
+    row = within[(within["arch"] == "efficientnet_lite0") & (within["subset"] == "test")].iloc[0]
+    a, b = _maps(res, "gradcam", "test", "efficientnet_lite0", row["image_id"])
+    assert row["pearson"] == pytest.approx(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+    k = int(np.ceil(0.15 * a.size))
+    top_a, top_b = a.ravel() >= np.sort(a.ravel())[-k], b.ravel() >= np.sort(b.ravel())[-k]
+    assert row["iou15"] == pytest.approx((top_a & top_b).sum() / (top_a | top_b).sum())
+    table4 = pd.read_csv(res / "tables" / "table4_within_gradcam.csv").set_index("arch")
+    test_rows = within[(within["arch"] == "efficientnet_lite0") & (within["subset"] == "test")]
+    assert table4.loc["efficientnet_lite0", "pearson_mean"] == pytest.approx(test_rows["pearson"].mean())
+    across = pd.read_parquet(res / "consistency" / "across_mpm.parquet")
+    image = across["image_id"].iloc[0]
+    protos = [
+        np.mean(_maps(res, "mpm", "test", arch, image), axis=0) for arch in ("efficientnet_lite0", "random_lite0")
+    ]
+    got = across[across["image_id"] == image]["pearson"].item()
+    assert got == pytest.approx(np.corrcoef(protos[0].ravel(), protos[1].ravel())[0, 1], abs=1e-6)
+    relations = pd.read_csv(res / "tables" / "table6_consistency_relations.csv")
+    assert set(relations["method"]) == {"gradcam", "lime", "mpm"} and set(relations["subset"]) == {"test", "train"}
+
+
+def test_ensembles_equal_a_recomputation(tiny_run):
+    from authxai.evaluation import regression_metrics
+
+    work, _ = tiny_run
+    res = work / "results"
+    variants = pd.concat(pd.read_parquet(p) for p in sorted((res / "variants" / "val").glob("*.parquet")))
+    test = variants[variants["role"] == "test"]
+    wide = test.pivot_table(index="image_id", columns=["arch", "seed"], values="y_hat")
+    y = test.groupby("image_id")["y"].first().loc[wide.index]
+    table7 = pd.read_csv(res / "tables" / "table7_ensembles.csv").set_index("model")
+    assert table7.loc["bagging", "plcc_mean"] == pytest.approx(regression_metrics(y, wide.mean(axis=1))["plcc"])
+    assert table7.loc["bagging", "variants"] == 4
+    # bagging MPM = mean of every variant's raw drops, read independently from the variant tables
+    ens_file = sorted((res / "ensemble" / "attributions" / "mpm").glob("*.parquet"))[0]
+    ens = pd.read_parquet(ens_file).set_index("kind")
+    drops = [
+        np.asarray(pd.read_parquet(f).iloc[0]["drops"].tolist())
+        for f in sorted((res / "attributions" / "mpm" / "val").glob(f"*/seed*/{ens_file.stem}.parquet"))
+    ]
+    assert len(drops) == 4
+    np.testing.assert_allclose(np.asarray(ens.loc["bagging", "drops"].tolist()), np.mean(drops, axis=0), atol=1e-5)
+
+
+def test_report_builds_with_every_figure_and_table(tiny_run):
+    work, _ = tiny_run
+    run_snakemake(work, "--report", "results/report.html")
+    html = (work / "results" / "report.html").read_text(errors="replace")
+    assert len(html) > 100_000
+    for needle in (
+        "fig3_across_arch.png",
+        "fig5_ensemble_maps.png",
+        "table7_ensembles.csv",
+        "table4_within_gradcam.csv",
+    ):
+        assert needle in html, needle
+
+
+def test_config_chooses_which_variants_get_mpm(tiny_workdir):
+    import re
+
+    cfg = yaml.safe_load((tiny_workdir / "config" / "config.yaml").read_text())
+    cfg["attribution"]["mpm"]["seeds"] = [1]
+    (tiny_workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
+    out = run_snakemake(tiny_workdir, "-n", "--quiet", "rules").stdout
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+    # 2 archs x (2 test + 2 training-pool + 2 global-test images), each job writing its variants' tables
+    assert counts["mpm"] == counts["gradcam"] == "12"
+    out = run_snakemake(tiny_workdir, "-n", "--forceall").stdout
+    mpm_outputs = re.findall(r"results/attributions/mpm/\S+?\.parquet", out)
+    assert mpm_outputs and all("/seed1/" in p for p in mpm_outputs)
+    assert any("/gradcam/test/efficientnet_lite0/seed0/" in p for p in re.findall(r"results/attributions/\S+", out))
+    cfg["attribution"]["mpm"]["seeds"] = [7]
+    (tiny_workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
+    proc = run_snakemake(tiny_workdir, "-n", check=False)
+    assert proc.returncode != 0 and "attribution.mpm.seeds: [7]" in proc.stdout + proc.stderr
+
+
 def test_forcerun_mpm_schedules_only_mpm_and_its_consumers(tiny_run):
     import re
 
@@ -127,7 +250,9 @@ def test_forcerun_mpm_schedules_only_mpm_and_its_consumers(tiny_run):
     out = run_snakemake(work, "-n", "--forcerun", "mpm").stdout
     jobs = set(re.findall(r"^rule (\w+):", out, flags=re.M)) | set(re.findall(r"^localrule (\w+):", out, flags=re.M))
     assert "mpm" in jobs
-    assert jobs <= {"mpm", "figure", "all"}, jobs
+    consumers = {"consistency_within", "consistency_across", "consistency_relations", "table_consistency"}
+    assert jobs <= {"mpm", "figure", "ensemble_attributions", "all"} | consumers, jobs
+    assert not jobs & {"extract_features", "train_head", "prune", "predict_variants", "ensemble", "gradcam", "lime"}
 
 
 def test_outputs_record_config_and_versions(tiny_run):

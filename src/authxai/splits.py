@@ -68,3 +68,24 @@ def explanation_sample(images: pd.DataFrame, ids: list[str], n: int | None) -> l
     mos = images.set_index("image_id").loc[ids, "mos_authenticity"].sort_values(kind="stable")
     picks = np.unique(np.round(np.linspace(0, len(mos) - 1, n)).astype(int))
     return sorted(mos.index[picks])
+
+
+#: Pruning regime -> (experiment whose heads are pruned, split role SBS prunes on).
+#: test = Experiment 2 (pruned on the shared explanation set); val = Experiment 3 (pruned on
+#: each variant's own validation set, so the global test set stays untouched for ensembles).
+REGIMES = {"test": ("exp12", "test"), "val": ("exp3", "val")}
+
+
+def regime_images(splits: pd.DataFrame, regime: str, seed: int) -> np.ndarray:
+    """Image ids that SBS pruning of variant ``seed`` evaluates RMSE on in ``regime``."""
+    experiment, role = REGIMES[regime]
+    mine = splits[(splits["seed"] == seed) & (splits["experiment"] == experiment) & (splits["role"] == role)]
+    return mine["image_id"].to_numpy()
+
+
+def training_pool_ids(
+    images: pd.DataFrame, experiment: str = "exp12", base_seed: int = 0, n_bins: int = 10
+) -> list[str]:
+    """Kept images outside an experiment's fixed test set (every variant trains or validates on them)."""
+    test = set(explanation_ids(images, experiment, base_seed, n_bins))
+    return sorted(set(images.loc[images["kept"], "image_id"]) - test)

@@ -1,7 +1,7 @@
 rule prune:
     input:
         features="results/features/{arch}.safetensors",
-        heads=expand("results/models/{{arch}}/seed{seed}/head.safetensors", seed=SEEDS),
+        heads=regime_heads(),
         splits="results/splits/splits.parquet",
         images="results/data/metadata.parquet",
     output:
@@ -19,7 +19,8 @@ rule prune:
 
 
 # One rule per attribution method (gradcam, lime, mpm), so `--forcerun mpm` reruns just MPM;
-# one job per (regime, arch, image) explains every seed through one shared trunk pass.
+# one job per (regime, arch, image) explains every chosen seed through one shared trunk pass
+# and writes one table per seed.
 for _method in METHODS:
 
     rule:
@@ -28,19 +29,18 @@ for _method in METHODS:
         input:
             images="results/data/images.parquet",
             pixels=image_inputs,
-            heads=expand(
-                "results/models/{{arch}}/seed{seed}/head.safetensors", seed=SEEDS
-            ),
-            pruning=expand(
-                "results/pruning/{{regime}}/{{arch}}/seed{seed}.json", seed=SEEDS
-            ),
+            heads=regime_heads(_method),
+            pruning=lambda wc, method=_method: [
+                f"results/pruning/{wc.regime}/{wc.arch}/seed{seed}.json"
+                for seed in method_seeds(method)
+            ],
         output:
-            f"results/attributions/{_method}/{{regime}}/{{arch}}/{{image}}.parquet",
+            attribution_files(_method),
         log:
             f"{LOGS}/{_method}/{{regime}}_{{arch}}_{{image}}.log",
         conda:
             "../../envs/authxai.yaml"
-        threads: 2
+        threads: config["attribution"]["threads"]
         resources:
             gpu=1,
         params:

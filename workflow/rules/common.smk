@@ -1,11 +1,13 @@
 """Config validation, dataset inputs and the list of final outputs (imported by every stage)."""
 
 import sys
+from pathlib import Path
 
 from authxai.config import validate_config
 from authxai.data.adapters import metadata_for_dag
 from authxai.errors import InputError
-from authxai.splits import explanation_ids, explanation_sample
+from authxai.splits import REGIMES as REGIME_SPLITS
+from authxai.splits import explanation_ids, explanation_sample, training_pool_ids
 
 try:
     _validated = validate_config(dict(config))
@@ -28,17 +30,78 @@ ARCHS = config["models"]["archs"]
 SEEDS = list(range(config["training"]["seeds"]))
 REGIMES = config["attribution"]["regimes"]
 METHODS = config["attribution"]["methods"]
+#: Regime -> the experiment whose heads it prunes and explains (test: Exp. 2, val: Exp. 3).
+REGIME_EXPERIMENT = {regime: REGIME_SPLITS[regime][0] for regime in REGIMES}
+EXPERIMENTS = sorted({"exp12", *REGIME_EXPERIMENT.values()})
 try:
     # The explanation images are a pure function of the metadata and seeds: the DAG lists
     # every per-image attribution job before anything runs.
     _META = metadata_for_dag(config["dataset"], config["synthetic"])
 except InputError as _exc:
     sys.exit(f"authxai input error: {_exc}")
-EXPLAIN = explanation_sample(
+#: Regime -> the images its variants are explained on: a sample of the experiment's fixed test
+#: set (Exp. 2: the shared explanation set; Exp. 3: the global test set of the ensembles).
+EXPLAIN = {
+    regime: explanation_sample(
+        _META,
+        explanation_ids(_META, experiment, config["seed"], config["splits"]["n_bins"]),
+        config["attribution"]["n_images"],
+    )
+    for regime, experiment in REGIME_EXPERIMENT.items()
+}
+
+
+#: Training-pool images of Experiment 2 that also get attributions (Table 6 on training images).
+TRAIN_SAMPLE = explanation_sample(
     _META,
-    explanation_ids(_META, "exp12", config["seed"], config["splits"]["n_bins"]),
-    config["attribution"]["n_images"],
+    training_pool_ids(_META, "exp12", config["seed"], config["splits"]["n_bins"]),
+    config["attribution"]["n_train_images"],
 )
+#: Regime -> every image its variants are explained on.
+ATTRIBUTE = {
+    regime: images + (TRAIN_SAMPLE if regime == "test" else [])
+    for regime, images in EXPLAIN.items()
+}
+
+
+def method_seeds(method):
+    """Variants (seeds) a method explains: all, or the configured subset (e.g. MPM on one)."""
+    chosen = config["attribution"][method].get("seeds", "all")
+    if chosen == "all":
+        return SEEDS
+    unknown = sorted(set(chosen) - set(SEEDS))
+    if unknown:
+        sys.exit(
+            f"authxai config error: attribution.{method}.seeds: {unknown} not among the "
+            f"trained seeds 0..{len(SEEDS) - 1} (training.seeds)"
+        )
+    return sorted(set(chosen))
+
+
+def attribution_files(method, regime="{regime}", arch="{arch}", image="{image}"):
+    """Per-seed attribution tables of one (method, regime, arch, image) job."""
+    return [
+        f"results/attributions/{method}/{regime}/{arch}/seed{seed}/{image}.parquet"
+        for seed in method_seeds(method)
+    ]
+
+
+def head_files(experiment, arch, seeds=None):
+    return [
+        f"results/models/{experiment}/{arch}/seed{seed}/head.safetensors"
+        for seed in (SEEDS if seeds is None else seeds)
+    ]
+
+
+def regime_heads(method=None):
+    """Input function: the heads a (regime, arch) job prunes or explains."""
+    return lambda wc: head_files(
+        REGIME_EXPERIMENT[wc.regime],
+        wc.arch,
+        None if method is None else method_seeds(method),
+    )
+
+
 PSYCHOMETRICS = [
     "reliability",
     "mos_summary",
@@ -67,16 +130,70 @@ for _arch in ARCHS:
     FIGURE_INPUTS[f"fig_examples_{_arch}"] = {
         "images": "results/data/images.parquet",
         **{
-            m: f"results/attributions/{m}/{REGIMES[0]}/{_arch}/{EXPLAIN[0]}.parquet"
+            m: attribution_files(m, REGIMES[0], _arch, EXPLAIN[REGIMES[0]][0])[0]
             for m in METHODS
         },
     }
 if "lime" in METHODS:
     FIGURE_INPUTS["figA2_lime_tessellation"] = {
         "images": "results/data/images.parquet",
-        "lime": f"results/attributions/lime/{REGIMES[0]}/{ARCHS[0]}/{EXPLAIN[0]}.parquet",
+        "lime": attribution_files("lime", REGIMES[0], ARCHS[0], EXPLAIN[REGIMES[0]][0])[
+            0
+        ],
     }
-TABLES = ["table2_performance", "table3_beyond_quality"]
+EXPERIMENT1_TABLES = ["table2_performance", "table3_beyond_quality"]
+TABLES = list(EXPERIMENT1_TABLES)
+#: Within-architecture consistency needs >= 2 explained variants; it is Experiment 2's (test).
+WITHIN_METHODS = (
+    [m for m in METHODS if len(method_seeds(m)) >= 2] if "test" in REGIMES else []
+)
+ACROSS_METHODS = METHODS if "test" in REGIMES and len(ARCHS) >= 2 else []
+WITHIN_TABLES = {
+    "gradcam": "table4_within_gradcam",
+    "lime": "table5_within_lime",
+    "mpm": "table5b_within_mpm",
+}
+TABLES += [WITHIN_TABLES[m] for m in WITHIN_METHODS]
+if WITHIN_METHODS:
+    TABLES.append("table6_consistency_relations")
+#: Ensembles combine the Experiment 3 (val) variants; their maps need every seed's map.
+ENSEMBLE = "val" in REGIMES
+ENSEMBLE_METHODS = (
+    [m for m in ("mpm", "lime") if m in METHODS and method_seeds(m) == SEEDS]
+    if ENSEMBLE
+    else []
+)
+if ENSEMBLE:
+    TABLES.append("table7_ensembles")
+if ACROSS_METHODS:
+    _across = {m: f"results/consistency/across_{m}.parquet" for m in ACROSS_METHODS}
+    FIGURE_INPUTS["fig3_across_arch"] = _across
+    FIGURE_INPUTS["figA3_across_range"] = _across
+    FIGURE_INPUTS["figA4_across_iou"] = _across
+    FIGURE_INPUTS["fig4_across_examples"] = {
+        "images": "results/data/images.parquet",
+        **_across,
+        **{
+            f"prototypes_{m}": f"results/consistency/prototypes_{m}.parquet"
+            for m in ACROSS_METHODS
+        },
+    }
+if ENSEMBLE_METHODS:
+    FIGURE_INPUTS["fig5_ensemble_maps"] = {
+        "images": "results/data/images.parquet",
+        "predictions": "results/ensemble/predictions.parquet",
+        **{
+            f"ensemble_{m}_{i}": f"results/ensemble/attributions/{m}/{image}.parquet"
+            for m in ENSEMBLE_METHODS
+            for i, image in enumerate(EXPLAIN["val"][:2])
+        },
+        **{
+            f"single_{m}_{arch}_{i}": attribution_files(m, "val", arch, image)[0]
+            for m in ENSEMBLE_METHODS
+            for arch in ARCHS
+            for i, image in enumerate(EXPLAIN["val"][:2])
+        },
+    }
 
 
 wildcard_constraints:
@@ -84,7 +201,8 @@ wildcard_constraints:
     arch="|".join(ARCHS),
     seed=r"\d+",
     regime="|".join(REGIMES),
-    image="|".join(EXPLAIN),
+    image="|".join(sorted({i for ids in ATTRIBUTE.values() for i in ids})),
+    experiment="|".join(EXPERIMENTS),
 
 
 def dataset_inputs(wildcards=None):
@@ -116,6 +234,47 @@ def figure_inputs(wildcards):
     return FIGURE_INPUTS[wildcards.figure]
 
 
+def caption(name):
+    """Report caption text of a figure or table: workflow/report/captions/<name>.rst, or the
+    caption of its registry prefix for per-architecture figures (fig_examples_<arch>).
+    """
+    folder = Path(workflow.basedir) / "workflow" / "report" / "captions"
+    for stem in [name] + sorted(
+        (p.stem for p in folder.glob("*.rst") if name.startswith(p.stem + "_")),
+        key=len,
+        reverse=True,
+    ):
+        if (folder / f"{stem}.rst").exists():
+            return (folder / f"{stem}.rst").read_text()
+    sys.exit(
+        f"authxai: no report caption for {name}: add workflow/report/captions/{name}.rst"
+    )
+
+
+def table_outputs(tables):
+    """Named outputs ``<table>_csv`` (in the report, with its caption) and ``<table>_md``."""
+    outputs = {}
+    for table in tables:
+        outputs[f"{table}_csv"] = report(
+            f"results/tables/{table}.csv",
+            caption=f"../report/captions/{table}.rst",
+            category="Tables",
+        )
+        outputs[f"{table}_md"] = f"results/tables/{table}.md"
+    return outputs
+
+
+def method_maps(method, regime, images, seeds=None):
+    """Every per-seed attribution table of a method on ``images`` (all architectures)."""
+    return [
+        path
+        for arch in ARCHS
+        for image in images
+        for path in attribution_files(method, regime, arch, image)
+        if seeds is None or any(f"/seed{s}/" in path for s in seeds)
+    ]
+
+
 def preprocess(arch):
     """Resize/crop of one architecture (global setting plus its override)."""
     models = config["models"]
@@ -133,14 +292,20 @@ def all_outputs():
         + expand("results/psychometrics/{name}.parquet", name=PSYCHOMETRICS)
         + expand("results/tables/psychometrics.{ext}", ext=["csv", "md"])
         + expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md"])
-        + expand(
-            "results/attributions/{method}/{regime}/{arch}/{image}.parquet",
-            method=METHODS,
-            regime=REGIMES,
-            arch=ARCHS,
-            image=EXPLAIN,
-        )
+        + [
+            path
+            for method in METHODS
+            for regime in REGIMES
+            for arch in ARCHS
+            for image in ATTRIBUTE[regime]
+            for path in attribution_files(method, regime, arch, image)
+        ]
         + expand(
             "results/figures/{figure}.{ext}", figure=FIGURE_INPUTS, ext=["pdf", "png"]
         )
+        + [
+            f"results/ensemble/attributions/{m}/{image}.parquet"
+            for m in ENSEMBLE_METHODS
+            for image in EXPLAIN["val"]
+        ]
     )

@@ -12,5 +12,7 @@ rule figure:
         f"{LOGS}/figure_{{figure}}.log",
     conda:
         "../../envs/authxai.yaml"
+    params:
+        caption=lambda wc: caption(wc.figure),
     script:
         "../scripts/figure.py"

@@ -47,12 +47,16 @@ rule train_head:
         splits="results/splits/splits.parquet",
         images="results/data/metadata.parquet",
     output:
-        heads=expand("results/models/{{arch}}/seed{seed}/head.safetensors", seed=SEEDS),
+        heads=expand(
+            "results/models/{{experiment}}/{{arch}}/seed{seed}/head.safetensors",
+            seed=SEEDS,
+        ),
         histories=expand(
-            "results/models/{{arch}}/seed{seed}/history.parquet", seed=SEEDS
+            "results/models/{{experiment}}/{{arch}}/seed{seed}/history.parquet",
+            seed=SEEDS,
         ),
     log:
-        f"{LOGS}/train_head/{{arch}}.log",
+        f"{LOGS}/train_head/{{experiment}}_{{arch}}.log",
     conda:
         "../../envs/authxai.yaml"
     threads: 1
@@ -65,7 +69,7 @@ rule train_head:
 
 rule evaluate:
     input:
-        heads=expand("results/models/{{arch}}/seed{seed}/head.safetensors", seed=SEEDS),
+        heads=lambda wc: head_files("exp12", wc.arch),
         features="results/features/{arch}.safetensors",
         splits="results/splits/splits.parquet",
         images="results/data/metadata.parquet",
@@ -88,11 +92,7 @@ rule table_experiment1:
         predictions=expand("results/predictions/{arch}.parquet", arch=ARCHS),
         reliability="results/psychometrics/reliability.parquet",
     output:
-        **{
-            f"{table}_{ext}": f"results/tables/{table}.{ext}"
-            for table in TABLES
-            for ext in ("csv", "md")
-        },
+        **table_outputs(EXPERIMENT1_TABLES),
     log:
         f"{LOGS}/table_experiment1.log",
     conda:

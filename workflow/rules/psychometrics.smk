@@ -4,12 +4,7 @@ rule psychometrics:
         ratings="results/data/ratings.parquet",
     output:
         **{name: f"results/psychometrics/{name}.parquet" for name in PSYCHOMETRICS},
-        table_csv=report(
-            "results/tables/psychometrics.csv",
-            caption="../report/psychometrics.rst",
-            category="Tables",
-        ),
-        table_md="results/tables/psychometrics.md",
+        **table_outputs(["psychometrics"]),
     log:
         f"{LOGS}/psychometrics.log",
     conda:

@@ -1,4 +1,5 @@
-"""Explain one image with one method for every (pruned) variant of one architecture."""
+"""Explain one image with one method for the chosen (pruned) variants of one architecture,
+one table per variant."""
 
 import json
 from pathlib import Path
@@ -30,11 +31,10 @@ def main(smk):
         masks.append(mask)
     variants = SharedTrunkVariants(trunk, tail, heads, masks).eval()
     rows = explain_variants(smk.params.method, variants, image, smk.params.settings)
-    table = pd.DataFrame(rows).assign(
-        seed=[r["seed"] for r in records], method=smk.params.method, arch=wc.arch, regime=wc.regime, image_id=wc.image
-    )
-    log.info("%s %s %s: %d variants on %s", smk.params.method, wc.arch, wc.image, len(table), device)
-    write_parquet(table, smk.output[0], smk.config)
+    log.info("%s %s %s %s: %d variants on %s", smk.params.method, wc.regime, wc.arch, wc.image, len(rows), device)
+    for row, rec, out in zip(rows, records, smk.output):
+        meta = {"seed": rec["seed"], "method": smk.params.method, "arch": wc.arch, "regime": wc.regime}
+        write_parquet(pd.DataFrame([{**row, **meta, "image_id": wc.image}]), out, smk.config)
 
 
 run_script(main, snakemake)  # noqa: F821

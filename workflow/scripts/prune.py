@@ -1,4 +1,5 @@
-"""SBS channel pruning of every seed of one architecture (regime test: on the explanation set)."""
+"""SBS channel pruning of every seed of one architecture (regime test: on the explanation set;
+regime val: Experiment 3 heads on their own validation sets)."""
 
 import json
 import os
@@ -10,6 +11,7 @@ from authxai.models.backbones import build_backbone, get_spec, split_backbone
 from authxai.models.features import load_features, rows_for
 from authxai.models.heads import load_head
 from authxai.pruning import sbs_fast
+from authxai.splits import regime_images
 from authxai.tables import atomic_path, provenance, read_parquet
 from authxai.workflow import log, run_script
 
@@ -23,10 +25,10 @@ def main(smk):
     splits = read_parquet(smk.input.splits)
     _, tail = split_backbone(build_backbone(arch), arch)
     for seed, head_path, out in zip(smk.params.seeds, smk.input.heads, smk.output):
-        mine = splits[(splits["seed"] == seed) & (splits["experiment"] == "exp12") & (splits["role"] == "test")]
-        rows = rows_for(ids, mine["image_id"].to_numpy())
+        wanted = regime_images(splits, smk.wildcards.regime, seed)
+        rows = rows_for(ids, wanted)
         aux = tensors["aux"][rows] if "aux" in tensors else None
-        y = torch.tensor(mos.loc[mine["image_id"]].to_numpy(), dtype=torch.float32)
+        y = torch.tensor(mos.loc[wanted].to_numpy(), dtype=torch.float32)
         res = sbs_fast(
             tensors["act"][rows], aux, tail, load_head(head_path), y, spec.channel_local, smk.params.max_steps
         )

@@ -18,7 +18,7 @@ def main(smk):
         write_parquet(df, smk.output[name], smk.config)
     summary = summary_table(tables)
     log.info("psychometrics summary\n%s", summary.to_string(index=False))
-    write_markdown_and_csv(summary, Path(smk.output.table_csv).with_suffix(""))
+    write_markdown_and_csv(summary, Path(smk.output.psychometrics_csv).with_suffix(""))
 
 
 run_script(main, snakemake)  # noqa: F821

@@ -13,12 +13,12 @@ from authxai.workflow import run_script
 
 def main(smk):
     torch.set_num_threads(smk.threads)
-    arch, cfg = smk.wildcards.arch, smk.params.training
+    arch, experiment, cfg = smk.wildcards.arch, smk.wildcards.experiment, smk.params.training
     tensors, ids, _ = load_features(smk.input.features, keys=("embedding",))
     mos = read_parquet(smk.input.images, IMAGES).set_index("image_id")["mos_authenticity"]
     splits = read_parquet(smk.input.splits)
     for seed, head_path, history_path in zip(smk.params.seeds, smk.output.heads, smk.output.histories):
-        mine = splits[(splits["seed"] == seed) & (splits["experiment"] == "exp12")]
+        mine = splits[(splits["seed"] == seed) & (splits["experiment"] == experiment)]
         data = {}
         for role in ("train", "val"):
             wanted = mine.loc[mine["role"] == role, "image_id"].to_numpy()
@@ -37,8 +37,8 @@ def main(smk):
             patience=cfg["patience"],
             dropout=cfg["dropout"],
         )
-        write_parquet(history.assign(arch=arch, seed=seed), history_path, smk.config)
-        save_head(head, head_path, {"arch": arch, "seed": str(seed)})
+        write_parquet(history.assign(arch=arch, experiment=experiment, seed=seed), history_path, smk.config)
+        save_head(head, head_path, {"arch": arch, "experiment": experiment, "seed": str(seed)})
 
 
 run_script(main, snakemake)  # noqa: F821

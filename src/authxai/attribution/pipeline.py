@@ -68,6 +68,8 @@ def _lime(variants: SharedTrunkVariants, image: torch.Tensor, cfg: dict) -> list
                 "segments": segments.astype(np.int16).ravel().tolist(),
                 "perturbation_seed": cfg["seed"],
                 "num_samples": cfg["num_samples"],
+                # outputs on the shared perturbations: ensembles refit LIME from these
+                "predictions": preds[:, v].astype(np.float32).tolist(),
             }
         )
     return rows

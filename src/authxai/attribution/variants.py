@@ -57,3 +57,25 @@ class SharedTrunkVariants(nn.Module):
     def variant(self, k: int) -> VariantModel:
         """Variant ``k`` as a standalone scalar model (for the public per-model API)."""
         return VariantModel(self.trunk, self.tail, self.heads[k], self.masks[k])
+
+
+@torch.no_grad()
+def cached_variant_outputs(
+    act: torch.Tensor,
+    aux: torch.Tensor | None,
+    tail: Tail,
+    head: RegressionHead,
+    mask: torch.Tensor | None = None,
+    batch_size: int = 256,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(predictions, penultimate embeddings) of one (pruned) variant from cached trunk
+    activations — the backbone's expensive part is never rerun."""
+    head = head.eval()
+    preds, embs = [], []
+    for lo in range(0, len(act), batch_size):
+        a = act[lo : lo + batch_size].float()
+        x = None if aux is None else aux[lo : lo + batch_size].float()
+        pred, emb = head(tail(a, x, mask).float())
+        preds.append(pred)
+        embs.append(emb)
+    return torch.cat(preds), torch.cat(embs)

@@ -5,6 +5,13 @@ Each figure function takes a dict of input paths and returns a matplotlib Figure
 """
 
 from authxai.figures.attribution import fig_examples, figA2_lime_tessellation
+from authxai.figures.consistency import (
+    fig3_across_arch,
+    fig4_across_examples,
+    fig5_ensemble_maps,
+    figA3_across_range,
+    figA4_across_iou,
+)
 from authxai.figures.models import fig_pred_vs_obs
 from authxai.figures.psychometrics import fig2_psychometrics, figA1_kept_vs_removed
 
@@ -15,6 +22,11 @@ FIGURES = {
     "fig_pred_vs_obs": fig_pred_vs_obs,
     "fig_examples": fig_examples,
     "figA2_lime_tessellation": figA2_lime_tessellation,
+    "fig3_across_arch": fig3_across_arch,
+    "figA3_across_range": figA3_across_range,
+    "figA4_across_iou": figA4_across_iou,
+    "fig4_across_examples": fig4_across_examples,
+    "fig5_ensemble_maps": fig5_ensemble_maps,
 }
 
 

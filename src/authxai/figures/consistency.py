@@ -1,0 +1,139 @@
+"""Consistency and ensemble figures: Figure 3 (across-architecture matrices), A.3 (range over
+images), A.4 (IoU), Figure 4 (high/low consistency examples) and Figure 5 (ensemble maps)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from authxai.attribution.pipeline import map_array
+from authxai.consistency import across_matrix
+from authxai.figures.attribution import _photo, _signed
+from authxai.figures.common import new_figure, panel_label
+from authxai.tables import read_parquet
+
+#: Panel order of the paper's Figure 3: (A) Grad-CAM, (B) MPM, (C) LIME.
+METHOD_ORDER = ("gradcam", "mpm", "lime")
+METHOD_LABEL = {"gradcam": "Grad-CAM", "mpm": "MPM", "lime": "LIME"}
+
+
+def _across(inputs: dict[str, str]) -> dict[str, pd.DataFrame]:
+    return {m: read_parquet(inputs[m]) for m in METHOD_ORDER if m in inputs}
+
+
+def _archs(across: pd.DataFrame) -> list[str]:
+    return sorted(set(across["arch_a"]) | set(across["arch_b"]))
+
+
+def _matrix(ax, fig, matrix: np.ndarray, archs: list[str], title: str, vmin: float = -1.0) -> None:
+    """Architecture × architecture matrix with values written in the cells."""
+    im = ax.imshow(matrix, cmap="RdBu_r" if vmin < 0 else "viridis", vmin=vmin, vmax=1)
+    ax.set_xticks(
+        range(len(archs)), [a.replace("efficientnet_", "") for a in archs], rotation=45, ha="right", fontsize=7
+    )
+    ax.set_yticks(range(len(archs)), [a.replace("efficientnet_", "") for a in archs], fontsize=7)
+    for i in range(len(archs)):
+        for j in range(len(archs)):
+            ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=7, color="k")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+
+
+def fig3_across_arch(inputs: dict[str, str]):
+    """Mean over images of the prototype correlation per pair of architectures and method."""
+    across = _across(inputs)
+    fig, axes = new_figure(len(across), width=3.8, height=3.4)
+    for k, (method, table) in enumerate(across.items()):
+        archs = _archs(table)
+        n = table["image_id"].nunique()
+        _matrix(
+            axes[0, k],
+            fig,
+            across_matrix(table, archs, "pearson", "mean"),
+            archs,
+            f"{METHOD_LABEL[method]} (mean r, {n} images)",
+        )
+        panel_label(axes[0, k], "ABC"[k])
+    return fig
+
+
+def figA3_across_range(inputs: dict[str, str]):
+    """Minimum (top) and maximum (bottom) over images of the prototype correlation."""
+    across = _across(inputs)
+    fig, axes = new_figure(len(across), width=3.8, height=3.4, nrows=2)
+    for k, (method, table) in enumerate(across.items()):
+        archs = _archs(table)
+        for row, stat in enumerate(("min", "max")):
+            _matrix(
+                axes[row, k],
+                fig,
+                across_matrix(table, archs, "pearson", stat),
+                archs,
+                f"{METHOD_LABEL[method]}: {stat} r over images",
+            )
+    return fig
+
+
+def figA4_across_iou(inputs: dict[str, str]):
+    """Top-p% IoU of the prototypes (rows p = 5, 15, 25 %), averaged over images."""
+    across = _across(inputs)
+    fractions = [c for c in next(iter(across.values())).columns if c.startswith("iou")]
+    fig, axes = new_figure(len(across), width=3.8, height=3.4, nrows=len(fractions))
+    for k, (method, table) in enumerate(across.items()):
+        archs = _archs(table)
+        for row, col in enumerate(fractions):
+            matrix = across_matrix(table, archs, col, "mean")
+            _matrix(axes[row, k], fig, matrix, archs, f"{METHOD_LABEL[method]}: top {col[3:]}% IoU", vmin=0.0)
+    return fig
+
+
+def fig4_across_examples(inputs: dict[str, str]):
+    """Per method, the image with the highest and the lowest mean across-architecture
+    prototype correlation, with every architecture's prototype."""
+    across = _across(inputs)
+    archs = _archs(next(iter(across.values())))
+    fig, axes = new_figure(1 + len(archs), width=2.3, height=2.3, nrows=2 * len(across))
+    for k, (method, table) in enumerate(across.items()):
+        per_image = table.groupby("image_id")["pearson"].mean().sort_values()
+        protos = read_parquet(inputs[f"prototypes_{method}"]).set_index(["image_id", "arch"])
+        for r, (label, image) in enumerate((("highest", per_image.index[-1]), ("lowest", per_image.index[0]))):
+            row = axes[2 * k + r]
+            first = protos.loc[(image, archs[0])]
+            size = (int(first["height"]), int(first["width"]))
+            row[0].imshow(_photo(inputs["images"], image, size))
+            row[0].set_title(f"{METHOD_LABEL[method]} {label}\n{image}: mean r {per_image[image]:.2f}", fontsize=8)
+            row[0].axis("off")
+            for j, arch in enumerate(archs):
+                _signed(row[j + 1], map_array(protos.loc[(image, arch)]), arch.replace("efficientnet_", ""), fig)
+    return fig
+
+
+def fig5_ensemble_maps(inputs: dict[str, str]):
+    """Per global-test image: the photo, bagging and stacking maps per method, and seed 0 of
+    every single architecture."""
+    ensemble_keys = sorted(k for k in inputs if k.startswith("ensemble_"))
+    methods = sorted({k.split("_")[1] for k in ensemble_keys}, key=METHOD_ORDER.index)
+    images = sorted({int(k.rsplit("_", 1)[1]) for k in ensemble_keys})
+    singles = {k: inputs[k] for k in inputs if k.startswith("single_")}
+    archs = sorted({k.split("_", 2)[2].rsplit("_", 1)[0] for k in singles})
+    fig, axes = new_figure(1 + 2 + len(archs), width=2.3, height=2.3, nrows=len(images) * len(methods))
+    r = 0
+    for i in images:
+        for method in methods:
+            ens = read_parquet(inputs[f"ensemble_{method}_{i}"]).set_index("kind")
+            row = axes[r]
+            first = ens.iloc[0]
+            size = (int(first["height"]), int(first["width"]))
+            row[0].imshow(_photo(inputs["images"], first["image_id"], size))
+            row[0].set_title(f"{first['image_id']}\n{METHOD_LABEL[method]}", fontsize=8)
+            row[0].axis("off")
+            for j, kind in enumerate(("bagging", "stacking")):
+                extra = f" (R² {ens.loc[kind, 'r2']:.2f})" if "r2" in ens.columns else ""
+                _signed(row[1 + j], map_array(ens.loc[kind]), f"{kind} ({first['n_variants']} variants){extra}", fig)
+            for j, arch in enumerate(archs):
+                single = read_parquet(singles[f"single_{method}_{arch}_{i}"]).iloc[0]
+                _signed(
+                    row[3 + j], map_array(single), f"{arch.replace('efficientnet_', '')} seed {single['seed']}", fig
+                )
+            r += 1
+    return fig

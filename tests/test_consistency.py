@@ -1,0 +1,207 @@
+"""Consistency metrics and ensembles against hand-made cases and independent computations."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from authxai.attribution import lime, mpm
+from authxai.consistency import (
+    across_consistency,
+    across_matrix,
+    mean_pairwise_agreement,
+    prototypes,
+    relations_table,
+    representational_similarity,
+    top_fraction_iou,
+    top_fraction_mask,
+    within_consistency,
+)
+from authxai.ensemble import (
+    bagging,
+    combine_maps,
+    ensemble_lime,
+    ensemble_mpm,
+    stacking_oof,
+    stacking_weights,
+)
+
+
+def test_top_fraction_mask_includes_ties_at_the_threshold():
+    values = np.array([[3.0, 2.0, 2.0], [2.0, 1.0, 0.0]])
+    # 25 % of 6 pixels -> k = ceil(1.5) = 2; the 2nd largest value is 2, shared by 3 pixels
+    assert top_fraction_mask(values, 0.25).tolist() == [[True, True, True], [True, False, False]]
+    # 5 % -> k = 1: only the maximum
+    assert top_fraction_mask(values, 0.05).sum() == 1
+
+
+def test_iou_on_hand_made_maps():
+    a = np.array([[4.0, 3.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    b = np.array([[0.0, 3.0, 4.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    # top 25 % of 8 pixels = 2: {0, 1} vs {1, 2} -> 1 / 3
+    assert top_fraction_iou(a, b, 0.25) == pytest.approx(1 / 3)
+    # top 5 % -> k = 1: {0} vs {2} -> 0
+    assert top_fraction_iou(a, b, 0.05) == 0.0
+    assert top_fraction_iou(a, a, 0.15) == 1.0
+
+
+def test_pairwise_agreement_of_identical_and_opposite_maps():
+    rng = np.random.default_rng(0)
+    m = rng.normal(size=(8, 8))
+    same = mean_pairwise_agreement(np.stack([m, 2 * m + 1, m]))
+    assert same["pearson"] == pytest.approx(1.0) and same["iou15"] == 1.0
+    opposite = mean_pairwise_agreement(np.stack([m, -m]))
+    assert opposite["pearson"] == pytest.approx(-1.0)
+    # three maps: mean of the 3 pairwise correlations, computed independently
+    maps = rng.normal(size=(3, 8, 8))
+    r = np.corrcoef(maps.reshape(3, -1))
+    assert mean_pairwise_agreement(maps)["pearson"] == pytest.approx((r[0, 1] + r[0, 2] + r[1, 2]) / 3)
+
+
+def _maps_table(rng, archs=("a", "b", "c"), seeds=(0, 1, 2), images=("i1", "i2")):
+    return pd.DataFrame(
+        [
+            {"arch": arch, "seed": s, "image_id": img, "map": rng.normal(size=(6, 6))}
+            for arch in archs
+            for s in seeds
+            for img in images
+        ]
+    )
+
+
+def test_within_and_across_consistency_and_prototypes():
+    rng = np.random.default_rng(1)
+    maps = _maps_table(rng)
+    within = within_consistency(maps)
+    assert len(within) == 6 and set(within["n_variants"]) == {3}
+    protos = prototypes(maps).set_index(["arch", "image_id"])
+    sub = maps[(maps["arch"] == "b") & (maps["image_id"] == "i2")]
+    np.testing.assert_allclose(protos.loc[("b", "i2"), "map"], np.mean(np.stack(sub["map"].to_list()), axis=0))
+    across = across_consistency(maps)
+    assert len(across) == 2 * 3  # 2 images x 3 pairs of architectures
+    row = across[(across["image_id"] == "i1") & (across["arch_a"] == "a") & (across["arch_b"] == "c")].iloc[0]
+    expected = np.corrcoef(protos.loc[("a", "i1"), "map"].ravel(), protos.loc[("c", "i1"), "map"].ravel())[0, 1]
+    assert row["pearson"] == pytest.approx(expected)
+    matrix = across_matrix(across, ["a", "b", "c"])
+    assert np.allclose(matrix, matrix.T) and np.allclose(np.diag(matrix), 1)
+    mean_ac = across[(across["arch_a"] == "a") & (across["arch_b"] == "c")]["pearson"].mean()
+    assert matrix[0, 2] == pytest.approx(mean_ac)
+
+
+def test_representational_similarity():
+    rng = np.random.default_rng(2)
+    emb = rng.normal(size=(10, 5))
+    # a rescaled, shifted copy has the same image x image correlation matrix
+    assert representational_similarity([emb, 3 * emb + 1]) == pytest.approx(1.0)
+    other = rng.normal(size=(10, 5))
+    iu = np.triu_indices(10, 1)
+    expected = np.corrcoef(np.corrcoef(emb)[iu], np.corrcoef(other)[iu])[0, 1]
+    assert representational_similarity([emb, other]) == pytest.approx(expected)
+
+
+def test_relations_table_correlates_consistency_with_mos_and_error():
+    per_image = pd.DataFrame(
+        {
+            "method": "mpm",
+            "arch": "a",
+            "subset": "test",
+            "image_id": ["i1", "i2", "i3", "i4"],
+            "pearson": [0.1, 0.2, 0.3, 0.4],
+        }
+    )
+    variants = pd.DataFrame(
+        {
+            "arch": "a",
+            "seed": [0, 1] * 4,
+            "image_id": np.repeat(["i1", "i2", "i3", "i4"], 2),
+            "y": np.repeat([10.0, 30.0, 20.0, 40.0], 2),
+            "y_hat": [11, 13, 30, 30, 20, 20, 44, 36.0],
+        }
+    )
+    row = relations_table(per_image, variants).iloc[0]
+    assert row["r_mos"] == pytest.approx(np.corrcoef([0.1, 0.2, 0.3, 0.4], [10, 30, 20, 40])[0, 1])
+    assert row["r_mae"] == pytest.approx(np.corrcoef([0.1, 0.2, 0.3, 0.4], [2, 0, 0, 4])[0, 1])
+    assert row["n"] == 4
+
+
+def test_stacking_out_of_fold_recovers_a_known_linear_case():
+    rng = np.random.default_rng(3)
+    x = rng.normal(50, 10, size=(60, 3))
+    y = 2 * x[:, 0] - x[:, 1] + 0.5 * x[:, 2] + 3
+    np.testing.assert_allclose(stacking_oof(x, y, n_folds=5, seed=0, alpha=0), y, atol=1e-8)
+    fit = stacking_weights(x, y, alpha=0)
+    np.testing.assert_allclose(fit.weights, [2, -1, 0.5], atol=1e-10)
+    assert fit.intercept == pytest.approx(3)
+    # out-of-fold: an image's prediction does not use its own target
+    y_noisy = y + rng.normal(0, 5, 60)
+    oof = stacking_oof(x, y_noisy, n_folds=5, seed=0, alpha=0)
+    in_sample = stacking_weights(x, y_noisy, alpha=0)
+    assert np.mean((oof - y_noisy) ** 2) > np.mean((x @ in_sample.weights + in_sample.intercept - y_noisy) ** 2)
+    np.testing.assert_allclose(bagging(x), x.mean(axis=1))
+
+
+class Scaled(nn.Module):
+    """A small scalar CNN; ``k`` picks its random initialization."""
+
+    def __init__(self, k: int):
+        super().__init__()
+        torch.manual_seed(k)
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x)).mean(dim=(2, 3))).squeeze(-1)
+
+
+class Ensemble(nn.Module):
+    def __init__(self, models, weights, intercept):
+        super().__init__()
+        self.models, self.weights, self.intercept = nn.ModuleList(models), weights, intercept
+
+    def forward(self, x):
+        return sum(w * m(x) for w, m in zip(self.weights, self.models)) + self.intercept
+
+
+def test_ensemble_mpm_equals_mpm_run_on_an_ensemble_module():
+    models = [Scaled(k).eval() for k in range(3)]
+    weights = np.array([0.5, -0.2, 1.3])
+    image = torch.randn(1, 3, 20, 20)
+    drops = np.stack([mpm(m, image, patch_sizes=(3, 7), stride=1)[0].double().numpy() for m in models])
+    direct = mpm(Ensemble(models, weights.tolist(), 7.0).double(), image.double(), patch_sizes=(3, 7))[0].numpy()
+    np.testing.assert_allclose(ensemble_mpm(drops, weights), direct, atol=1e-5)
+    np.testing.assert_allclose(combine_maps(drops, np.full(3, 1 / 3)), drops.mean(axis=0))
+
+
+def test_ensemble_lime_equals_lime_run_on_an_ensemble_module():
+    from authxai.attribution.lime import lime_predictions, perturbations
+
+    models = [Scaled(k).eval() for k in range(3)]
+    weights, intercept = np.array([0.5, -0.2, 1.3]), 7.0
+    image = torch.randn(3, 16, 16)
+    segments = np.repeat(np.repeat(np.arange(16).reshape(4, 4), 4, axis=0), 4, axis=1)
+    z = perturbations(16, 200, 5)
+    rows = []
+    for k, m in enumerate(models):
+        preds = lime_predictions(lambda x, m=m: m(x).reshape(len(x), 1), image, segments, z)[:, 0]
+        rows.append(
+            {
+                "arch": "a",
+                "seed": k,
+                "image_id": "i",
+                "height": 16,
+                "width": 16,
+                "segments": segments.ravel(),
+                "n_segments": 16,
+                "num_samples": 200,
+                "perturbation_seed": 5,
+                "predictions": preds,
+            }
+        )
+    ens = ensemble_lime(rows, weights, intercept)
+    direct = lime(Ensemble(models, weights.tolist(), intercept), image, num_samples=200, seed=5, segments=segments)
+    np.testing.assert_allclose(ens.coefficients, direct.coefficients, atol=1e-4)
+    assert ens.r2 == pytest.approx(direct.r2, abs=1e-5)
+    rows[1]["perturbation_seed"] = 6
+    with pytest.raises(ValueError, match="do not share perturbations"):
+        ensemble_lime(rows, weights)

@@ -1,0 +1,49 @@
+"""Bagging and stacking maps of one image from the variants' attributions (no backbone run):
+MPM as the weighted sum of raw drops, LIME refit on the combined perturbation outputs."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from authxai.ensemble import ensemble_lime, ensemble_mpm, ensemble_weights, StackingWeights
+from authxai.tables import read_parquet, write_parquet
+from authxai.workflow import run_script
+
+
+def main(smk):
+    rows = pd.concat([read_parquet(p) for p in smk.input.maps], ignore_index=True)
+    stacking = json.loads(Path(smk.input.stacking).read_text())
+    order = [(v["arch"], v["seed"]) for v in stacking["variants"]]
+    rows = rows.set_index(["arch", "seed"]).loc[order].reset_index()
+    meta = StackingWeights(np.asarray(stacking["weights"]), stacking["intercept"])
+    height, width = int(rows["height"].iloc[0]), int(rows["width"].iloc[0])
+    out = []
+    for kind in ("bagging", "stacking"):
+        weights = ensemble_weights(kind, len(rows), meta)
+        if smk.wildcards.method == "mpm":
+            drops = np.stack([np.asarray(d.tolist(), np.float64).reshape(-1, height, width) for d in rows["drops"]])
+            combined = ensemble_mpm(drops, weights)
+            extra = {"map": combined.mean(axis=0), "drops": combined.reshape(len(combined), -1).tolist()}
+            extra["patch_sizes"] = list(rows["patch_sizes"].iloc[0])
+        else:
+            intercept = meta.intercept if kind == "stacking" else 0.0
+            res = ensemble_lime(rows.to_dict("records"), weights, intercept)
+            extra = {"map": res.map, "r2": res.r2, "coefficients": res.coefficients.tolist()}
+        out.append(
+            {
+                "kind": kind,
+                "method": smk.wildcards.method,
+                "image_id": smk.wildcards.image,
+                "height": height,
+                "width": width,
+                "n_variants": len(rows),
+                **extra,
+                "map": np.asarray(extra["map"], np.float32).ravel().tolist(),
+            }
+        )
+    write_parquet(pd.DataFrame(out), smk.output[0], smk.config)
+
+
+run_script(main, snakemake)  # noqa: F821
