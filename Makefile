@@ -18,7 +18,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 run: $(STAMP)
 	@start=$$(date +%s); \
-	$(BIN)/snakemake --cores $(CORES) && \
+	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete && \
 	echo "" && echo "Done in $$(( $$(date +%s) - start )) s." && \
 	echo "Figures: $$(ls results/figures/*.png | tr '\n' ' ')" && \
 	echo "Tables:  $$(ls results/tables/*.md | tr '\n' ' ')"

@@ -31,6 +31,7 @@ TINY_CONFIG = {
     "attribution": {
         "n_images": 2,
         "n_train_images": 2,
+        "n_ensemble_images": 2,
         "threads": 1,
         "mpm": {"patch_sizes": [3, 17], "stride": 16, "batch_size": 32},
         "lime": {"n_segments": 30, "num_samples": 40, "seed": 0, "batch_size": 40},

@@ -45,7 +45,7 @@ EXPLAIN = {
     regime: explanation_sample(
         _META,
         explanation_ids(_META, experiment, config["seed"], config["splits"]["n_bins"]),
-        config["attribution"]["n_images"],
+        config["attribution"]["n_images" if regime == "test" else "n_ensemble_images"],
     )
     for regime, experiment in REGIME_EXPERIMENT.items()
 }

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from authxai.ensemble import ensemble_lime, ensemble_mpm, ensemble_weights, StackingWeights
+from authxai.ensemble import StackingWeights, ensemble_lime, ensemble_mpm, ensemble_weights
 from authxai.tables import read_parquet, write_parquet
 from authxai.workflow import run_script
 

@@ -34,7 +34,8 @@ def _matrix(ax, fig, matrix: np.ndarray, archs: list[str], title: str, vmin: flo
     ax.set_yticks(range(len(archs)), [a.replace("efficientnet_", "") for a in archs], fontsize=7)
     for i in range(len(archs)):
         for j in range(len(archs)):
-            ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=7, color="k")
+            dark = abs(matrix[i, j]) > 0.6 if vmin < 0 else matrix[i, j] < 0.5
+            ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=7, color="w" if dark else "k")
     ax.set_title(title, fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
 
