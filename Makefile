@@ -19,7 +19,9 @@ $(STAMP): requirements.txt pyproject.toml
 run: $(STAMP)
 	@start=$$(date +%s); \
 	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete && \
+	$(BIN)/snakemake --report results/report.html > results/logs/report.log 2>&1 && \
 	echo "" && echo "Done in $$(( $$(date +%s) - start )) s." && \
+	echo "Report:  results/report.html" && \
 	echo "Figures: $$(ls results/figures/*.png | tr '\n' ' ')" && \
 	echo "Tables:  $$(ls results/tables/*.md | tr '\n' ' ')"
 
