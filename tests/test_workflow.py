@@ -192,7 +192,7 @@ def test_ensembles_equal_a_recomputation(tiny_run):
     work, _ = tiny_run
     res = work / "results"
     variants = pd.concat(pd.read_parquet(p) for p in sorted((res / "variants" / "val").glob("*.parquet")))
-    test = variants[variants["role"] == "test"]
+    test = variants[variants["role"] == "test"].astype({"y_hat": "float64"})
     wide = test.pivot_table(index="image_id", columns=["arch", "seed"], values="y_hat")
     y = test.groupby("image_id")["y"].first().loc[wide.index]
     table7 = pd.read_csv(res / "tables" / "table7_ensembles.csv").set_index("model")

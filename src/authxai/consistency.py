@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from authxai.evaluation import mean_pairwise_r, mean_sd
+
 #: Top-p% fractions of the IoU analysis (the paper's 5, 15 and 25 %).
 IOU_FRACTIONS = (0.05, 0.15, 0.25)
 
@@ -157,13 +159,7 @@ def variant_similarity(variants: pd.DataFrame, images: list[str]) -> dict[str, f
     by_seed = [g for _, g in sub.groupby("seed", sort=True)]
     preds = np.stack([g["y_hat"].to_numpy() for g in by_seed])
     embs = [np.stack(g["embedding"].to_list()) for g in by_seed]
-    from authxai.evaluation import mean_pairwise_r
-
     return {"prediction_similarity": mean_pairwise_r(preds), "rsm_similarity": representational_similarity(embs)}
-
-
-def _mean_sd(values: pd.Series) -> str:
-    return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}" if len(values) > 1 else f"{values.mean():.3f}"
 
 
 def within_table(per_image: pd.DataFrame, similarity: pd.DataFrame) -> pd.DataFrame:
@@ -173,7 +169,7 @@ def within_table(per_image: pd.DataFrame, similarity: pd.DataFrame) -> pd.DataFr
     for arch, sub in per_image.groupby("arch", sort=False):
         row = {"arch": arch, "images": len(sub), **similarity.set_index("arch").loc[arch].to_dict()}
         for col in [c for c in sub.columns if c == "pearson" or c.startswith("iou")]:
-            row[col] = _mean_sd(sub[col])
+            row[col] = mean_sd(sub[col])
             row[f"{col}_mean"] = sub[col].mean()
         rows.append(row)
     return pd.DataFrame(rows)

@@ -45,7 +45,9 @@ def variant_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _mean_sd(values: pd.Series) -> str:
+def mean_sd(values) -> str:
+    """"mean ± SD" (sample SD) of a sequence, as the paper's tables print it."""
+    values = np.asarray(values, float)
     return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}" if len(values) > 1 else f"{values.mean():.3f}"
 
 
@@ -66,9 +68,9 @@ def table2(metrics: pd.DataFrame, predictions: pd.DataFrame, human_reliability: 
             {
                 "arch": arch,
                 "variants": len(sub),
-                "rmse": _mean_sd(sub["rmse"]),
-                "plcc": _mean_sd(sub["plcc"]),
-                "srcc": _mean_sd(sub["srcc"]),
+                "rmse": mean_sd(sub["rmse"]),
+                "plcc": mean_sd(sub["plcc"]),
+                "srcc": mean_sd(sub["srcc"]),
                 "plcc_mean": sub["plcc"].mean(),
                 "rmse_mean": sub["rmse"].mean(),
                 "model_reliability": rel,
@@ -89,8 +91,8 @@ def table3(metrics: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "arch": arch,
-                "r_quality": _mean_sd(sub["r_quality"]),
-                "partial_r": _mean_sd(sub["partial_r"]),
+                "r_quality": mean_sd(sub["r_quality"]),
+                "partial_r": mean_sd(sub["partial_r"]),
                 "partial_r_mean": sub["partial_r"].mean(),
                 "t": t,
                 "df": len(sub) - 1,

@@ -7,13 +7,9 @@ import numpy as np
 import pandas as pd
 
 from authxai.ensemble import bagging, stacking_oof, stacking_weights
-from authxai.evaluation import regression_metrics
+from authxai.evaluation import mean_sd, regression_metrics
 from authxai.tables import atomic_path, provenance, read_parquet, write_markdown_and_csv, write_parquet
 from authxai.workflow import log, run_script
-
-
-def _mean_sd(values) -> str:
-    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}" if len(values) > 1 else f"{np.mean(values):.3f}"
 
 
 def main(smk):
@@ -32,7 +28,7 @@ def main(smk):
         per_variant = [regression_metrics(y, wide[(arch, s)].to_numpy()) for s in wide[arch].columns]
         rows.append(
             {"model": arch, "variants": len(per_variant)}
-            | {k: _mean_sd([m[k] for m in per_variant]) for k in ("rmse", "plcc", "srcc")}
+            | {k: mean_sd([m[k] for m in per_variant]) for k in ("rmse", "plcc", "srcc")}
             | {f"{k}_mean": float(np.mean([m[k] for m in per_variant])) for k in ("rmse", "plcc", "srcc")}
         )
     for name, pred in ens.items():
