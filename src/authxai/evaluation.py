@@ -46,7 +46,7 @@ def variant_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 def mean_sd(values) -> str:
-    """"mean ± SD" (sample SD) of a sequence, as the paper's tables print it."""
+    """ "mean ± SD" (sample SD) of a sequence, as the paper's tables print it."""
     values = np.asarray(values, float)
     return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}" if len(values) > 1 else f"{values.mean():.3f}"
 
