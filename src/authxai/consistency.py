@@ -113,13 +113,9 @@ def representational_similarity(embeddings: list[np.ndarray]) -> float:
     Each element of ``embeddings`` is one variant's (images, features) penultimate embedding
     on the same images; its RSM is the image × image Pearson correlation matrix.
     """
-    iu = None
-    flats = []
-    for emb in embeddings:
-        rsm = np.corrcoef(np.asarray(emb, np.float64))
-        iu = np.triu_indices_from(rsm, k=1) if iu is None else iu
-        flats.append(rsm[iu])
-    return float(np.mean([pearson(flats[i], flats[j]) for i, j in combinations(range(len(flats)), 2)]))
+    rsms = [np.corrcoef(np.asarray(emb, np.float64)) for emb in embeddings]
+    upper = np.triu_indices_from(rsms[0], k=1)
+    return mean_pairwise_r(np.stack([rsm[upper] for rsm in rsms]))
 
 
 def relation(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -165,9 +161,10 @@ def variant_similarity(variants: pd.DataFrame, images: list[str]) -> dict[str, f
 def within_table(per_image: pd.DataFrame, similarity: pd.DataFrame) -> pd.DataFrame:
     """Tables 4/5: per architecture, prediction and RSM similarity of its variants next to the
     mean ± SD over explanation images of their maps' pairwise Pearson r and top-p% IoU."""
+    by_arch = similarity.set_index("arch")
     rows = []
     for arch, sub in per_image.groupby("arch", sort=False):
-        row = {"arch": arch, "images": len(sub), **similarity.set_index("arch").loc[arch].to_dict()}
+        row = {"arch": arch, "images": len(sub), **by_arch.loc[arch].to_dict()}
         for col in [c for c in sub.columns if c == "pearson" or c.startswith("iou")]:
             row[col] = mean_sd(sub[col])
             row[f"{col}_mean"] = sub[col].mean()

@@ -23,6 +23,16 @@ from authxai.models.backbones import Tail
 from authxai.models.heads import RegressionHead
 
 
+def load_pruning(path) -> dict:
+    """A pruning record written by the ``prune`` rule, with its channel ``mask`` (1 = kept)."""
+    import json
+    from pathlib import Path
+
+    record = json.loads(Path(path).read_text())
+    record["mask"] = PruneResult(record["n_channels"], record["removed"]).mask
+    return record
+
+
 @dataclass
 class PruneResult:
     """Removed channels in order, the RMSE after each removal (first entry: unpruned)."""

@@ -264,14 +264,13 @@ def table_outputs(tables):
     return outputs
 
 
-def method_maps(method, regime, images, seeds=None):
+def method_maps(method, regime, images):
     """Every per-seed attribution table of a method on ``images`` (all architectures)."""
     return [
         path
         for arch in ARCHS
         for image in images
         for path in attribution_files(method, regime, arch, image)
-        if seeds is None or any(f"/seed{s}/" in path for s in seeds)
     ]
 
 

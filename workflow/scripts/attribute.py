@@ -1,7 +1,6 @@
 """Explain one image with one method for the chosen (pruned) variants of one architecture,
 one table per variant."""
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +11,7 @@ from authxai.attribution.variants import SharedTrunkVariants
 from authxai.models.backbones import build_backbone, pick_device, split_backbone
 from authxai.models.features import load_image
 from authxai.models.heads import load_head
+from authxai.pruning import load_pruning
 from authxai.tables import read_parquet, write_parquet
 from authxai.workflow import log, run_script
 
@@ -23,13 +23,8 @@ def main(smk):
     image = load_image(Path(smk.params.root) / row["path"], **smk.params.preprocess).to(device)
     trunk, tail = split_backbone(build_backbone(wc.arch).to(device), wc.arch)
     heads = [load_head(p).to(device) for p in smk.input.heads]
-    records = [json.loads(Path(p).read_text()) for p in smk.input.pruning]
-    masks = []
-    for rec in records:
-        mask = torch.ones(rec["n_channels"], device=device)
-        mask[rec["removed"]] = 0
-        masks.append(mask)
-    variants = SharedTrunkVariants(trunk, tail, heads, masks).eval()
+    records = [load_pruning(p) for p in smk.input.pruning]
+    variants = SharedTrunkVariants(trunk, tail, heads, [rec["mask"].to(device) for rec in records]).eval()
     rows = explain_variants(smk.params.method, variants, image, smk.params.settings)
     log.info("%s %s %s %s: %d variants on %s", smk.params.method, wc.regime, wc.arch, wc.image, len(rows), device)
     for row, rec, out in zip(rows, records, smk.output):

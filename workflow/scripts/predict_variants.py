@@ -1,9 +1,6 @@
 """Predictions and penultimate embeddings of every pruned variant of one architecture on all
 kept images, from the feature cache (consistency: prediction/RSM similarity, MAE; ensembles)."""
 
-import json
-from pathlib import Path
-
 import pandas as pd
 import torch
 
@@ -12,6 +9,7 @@ from authxai.data.adapters import IMAGES
 from authxai.models.backbones import build_backbone, split_backbone
 from authxai.models.features import load_features
 from authxai.models.heads import load_head
+from authxai.pruning import load_pruning
 from authxai.splits import REGIMES
 from authxai.tables import read_parquet, write_parquet
 from authxai.workflow import log, run_script
@@ -27,10 +25,10 @@ def main(smk):
     _, tail = split_backbone(build_backbone(wc.arch), wc.arch)
     frames = []
     for head_path, prune_path in zip(smk.input.heads, smk.input.pruning):
-        record = json.loads(Path(prune_path).read_text())
-        mask = torch.ones(record["n_channels"])
-        mask[record["removed"]] = 0
-        pred, emb = cached_variant_outputs(tensors["act"], tensors.get("aux"), tail, load_head(head_path), mask)
+        record = load_pruning(prune_path)
+        pred, emb = cached_variant_outputs(
+            tensors["act"], tensors.get("aux"), tail, load_head(head_path), record["mask"]
+        )
         roles = splits[(splits["seed"] == record["seed"]) & (splits["experiment"] == experiment)]
         frames.append(
             pd.DataFrame(
