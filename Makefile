@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: run test lint dry-run clean
+.PHONY: run test lint dry-run slurm-profile clean
 
 # The venv is (re)built when the pinned requirements change. torch/torchvision come from
 # pip's local wheel cache where the machine has one (no multi-GB download).
@@ -35,6 +35,17 @@ lint: $(STAMP)
 
 dry-run: $(STAMP)
 	$(BIN)/snakemake -n
+
+# Install profiles/slurm as the user profile `slurm`, so that `snakemake --profile slurm` works
+# from any directory; PARTITION, GPU_PARTITION and ACCOUNT fill in the profile's placeholders.
+PROFILE_DIR ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/snakemake/slurm
+slurm-profile:
+	mkdir -p $(PROFILE_DIR)
+	sed -e 's|slurm_partition: "cpu"|slurm_partition: "$(or $(PARTITION),cpu)"|' \
+	    -e 's|slurm_partition: "gpu"|slurm_partition: "$(or $(GPU_PARTITION),$(PARTITION),gpu)"|' \
+	    $(if $(ACCOUNT),-e 's|# slurm_account: "your_account"|slurm_account: "$(ACCOUNT)"|') \
+	    profiles/slurm/config.yaml > $(PROFILE_DIR)/config.yaml
+	@echo "Installed $(PROFILE_DIR)/config.yaml: snakemake --profile slurm"
 
 clean:
 	rm -rf results .snakemake

@@ -24,6 +24,11 @@ include: "workflow/rules/ensemble.smk"
 include: "workflow/rules/figures.smk"
 
 
+# The target rule only collects files: never a cluster job.
+localrules:
+    all,
+
+
 rule all:
     default_target: True
     input:

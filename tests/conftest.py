@@ -57,6 +57,14 @@ def make_workdir(path: Path, config: dict) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """One complete local run of the pipeline on the tiny planted-cue study."""
+    work = make_workdir(tmp_path_factory.mktemp("tiny") / "work", TINY_CONFIG)
+    proc = run_snakemake(work)
+    return work, proc
+
+
 @pytest.fixture
 def tiny_workdir(tmp_path: Path) -> Path:
     return make_workdir(tmp_path / "work", TINY_CONFIG)

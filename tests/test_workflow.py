@@ -2,6 +2,7 @@
 dry runs, and bad input through the workflow (one line, no finished-looking output)."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,14 +16,6 @@ from authxai.tables import read_provenance
 from conftest import REPO, TINY_CONFIG, make_workdir, run_snakemake, write_table_dataset
 
 pytestmark = pytest.mark.workflow
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """One complete run of the pipeline on the tiny planted-cue study."""
-    work = make_workdir(tmp_path_factory.mktemp("tiny") / "work", TINY_CONFIG)
-    proc = run_snakemake(work)
-    return work, proc
 
 
 def test_tiny_run_produces_every_output(tiny_run):
@@ -354,3 +347,66 @@ def test_nan_rating_fails_at_the_data_stage(tmp_path):
     line = _one_line_error(run_snakemake(work, check=False), "is empty/NaN")
     assert "ratings.csv" in line and "row 7" in line
     assert not (work / "results" / "data" / "metadata.parquet").exists()
+
+
+def _job_counts(out: str) -> dict[str, int]:
+    """Rule -> number of jobs from the first 'Job stats' table of a snakemake run or dry run."""
+    table = out.split("Job stats:")[1].split("\n\n")[0]
+    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.M) if rule != "total"}
+
+
+def test_changing_an_mpm_setting_reruns_only_mpm_and_its_consumers(tiny_run, tmp_path):
+    work, _ = tiny_run
+    cfg = yaml.safe_load((work / "config" / "config.yaml").read_text())
+    cfg["attribution"]["mpm"]["stride"] = 8
+    (tmp_path / "stride8.yaml").write_text(yaml.safe_dump(cfg))
+    out = run_snakemake(work, "-n", "--configfile", str(tmp_path / "stride8.yaml")).stdout
+    jobs = _job_counts(out)
+    assert jobs["mpm"] == len(list((work / "results" / "logs" / "mpm").glob("*.log")))
+    assert "Params have changed" in out
+    consumers = {"consistency_within", "consistency_across", "consistency_relations", "table_consistency"}
+    assert set(jobs) <= {"mpm", "figure", "ensemble_attributions", "all"} | consumers, jobs
+    assert not set(jobs) & {"extract_features", "train_head", "prune", "predict_variants", "gradcam", "lime"}
+
+
+@pytest.mark.parametrize(
+    ("figure", "expected"),
+    [
+        ("figA1_kept_vs_removed", {"synthesize_study", "prepare_metadata", "psychometrics", "figure"}),
+        (
+            "fig3_across_arch",
+            {"synthesize_study", "prepare_metadata", "prepare_data", "make_splits", "extract_features"}
+            | {"train_head", "prune", "gradcam", "lime", "mpm", "consistency_across", "figure"},
+        ),
+    ],
+)
+def test_one_figure_runs_only_its_ancestors(tiny_workdir, figure, expected):
+    out = run_snakemake(tiny_workdir, "-n", f"results/figures/{figure}.png").stdout
+    jobs = _job_counts(out)
+    assert set(jobs) == expected and jobs["figure"] == 1, jobs
+
+
+def test_paper_config_dry_run_lists_the_complete_dag(tmp_path):
+    """The real AIGCIQA2023 table with tiny stand-in images: every job is known before running."""
+    import time
+
+    cfg = yaml.safe_load((REPO / "config" / "aigciqa2023.yaml").read_text())
+    work = make_workdir(tmp_path / "aigc", cfg)
+    release = work / cfg["dataset"]["root"] / cfg["dataset"]["image_dir"]
+    release.mkdir(parents=True)
+    pixel = Image.new("RGB", (8, 8), (128, 96, 64))
+    for name in pd.read_csv(work / cfg["dataset"]["table"])["name"]:
+        pixel.save(release / name)
+    start = time.perf_counter()
+    out = run_snakemake(work, "-n").stdout
+    seconds = time.perf_counter() - start
+    jobs = _job_counts(out)
+    print(f"paper-config dry run: {sum(jobs.values())} jobs in {seconds:.0f} s: {jobs}")
+    # 6 backbones; heads: one job per (experiment, arch) trains its 10 seeds -> 60 heads per experiment
+    assert jobs["extract_features"] == 6 and jobs["train_head"] == 12 and jobs["prune"] == 12
+    assert len(re.findall(r"results/models/exp12/\w+/seed\d/head\.safetensors", out)) >= 60
+    # per-image attribution jobs: (137 Exp. 2 explanation + 20 training-pool + 274 global test) x 6
+    assert jobs["gradcam"] == jobs["lime"] == jobs["mpm"] == 6 * (137 + 20 + 274)
+    assert jobs["ensemble"] == 1 and jobs["ensemble_attributions"] == 2 * 274
+    assert jobs["figure"] == 20 and jobs["table_consistency"] == 1
+    assert not (work / "results").exists()

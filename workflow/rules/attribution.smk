@@ -41,8 +41,6 @@ for _method in METHODS:
         conda:
             "../../envs/authxai.yaml"
         threads: config["attribution"]["threads"]
-        resources:
-            gpu=1,
         params:
             method=_method,
             settings=config["attribution"][_method],

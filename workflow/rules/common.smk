@@ -240,7 +240,7 @@ def caption(name):
     """
     folder = Path(workflow.basedir) / "workflow" / "report" / "captions"
     for stem in [name] + sorted(
-        (p.stem for p in folder.glob("*.rst") if name.startswith(p.stem + "_")),
+        (p.stem for p in folder.glob("*.rst") if name.startswith(f"{p.stem}_")),
         key=len,
         reverse=True,
     ):

@@ -26,8 +26,6 @@ rule extract_features:
     conda:
         "../../envs/authxai.yaml"
     threads: 2
-    resources:
-        gpu=1,
     params:
         root=config["dataset"]["root"],
         weights=lambda wc: config["models"]["weights"].get(wc.arch),
