@@ -14,7 +14,9 @@ snakemake-executor-plugin-slurm-jobstep (0.6.1) strips every ``SLURM_*`` variabl
 id from the environment of the ``srun`` it starts inside a job, so ``srun`` reads the
 compiled-in default ``/etc/slurm/slurm.conf``. Where that file is absent (a fresh machine, CI),
 it becomes a symlink to this cluster's configuration for the cluster's lifetime; where a real
-one exists, the test cluster refuses to start rather than touch it.
+one exists, the test cluster refuses to start rather than touch it. A link left behind by a test
+cluster that was killed before it could clean up (its slurmctld no longer running) is stale and
+is replaced.
 
 Usable as a script too (``python tests/slurm_cluster.py DIR`` starts a cluster and waits).
 """
@@ -33,12 +35,40 @@ from pathlib import Path
 REQUIRED = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol")
 #: Where srun inside a job looks for the configuration (Debian's compiled-in default).
 SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
+#: Marks configurations written by this module (see ``stale_test_link``).
+CLUSTER_NAME = "authxai-test"
 
 
 def missing_executables() -> list[str]:
     """The SLURM/munge programs not found on PATH (``/usr/sbin`` included)."""
     path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
     return [name for name in REQUIRED if shutil.which(name, path=path) is None]
+
+
+def stale_test_link() -> bool:
+    """Whether ``SYSTEM_CONF`` is a link left by a test cluster that no longer runs.
+
+    A cluster killed with its test (SIGKILL, a lost session) cannot remove its link; the next
+    one recognises the link by the cluster name in the target and by its dead slurmctld pid.
+    """
+    if not SYSTEM_CONF.is_symlink():
+        return False
+    target = SYSTEM_CONF.resolve()
+    if not target.exists():
+        return True
+    if f"ClusterName={CLUSTER_NAME}" not in target.read_text(errors="replace"):
+        return False
+    pid_file = target.parent / "slurmctld.pid"
+    try:
+        os.kill(int(pid_file.read_text().split()[0]), 0)
+    except (OSError, ValueError, IndexError):
+        return True
+    return False
+
+
+def system_conf_in_use() -> bool:
+    """Whether a SLURM configuration other than a stale test link is installed at ``SYSTEM_CONF``."""
+    return (SYSTEM_CONF.exists() or SYSTEM_CONF.is_symlink()) and not stale_test_link()
 
 
 def _free_port() -> int:
@@ -50,7 +80,7 @@ def _free_port() -> int:
 def slurm_conf(root: Path, node: str, cpus: int, memory_mb: int, gpus: int) -> str:
     """``slurm.conf`` of a one-node cluster without accounting, rooted in ``root``."""
     return f"""\
-ClusterName=authxai-test
+ClusterName={CLUSTER_NAME}
 SlurmctldHost={node}(127.0.0.1)
 SlurmctldPort={_free_port()}
 SlurmdPort={_free_port()}
@@ -75,7 +105,7 @@ AccountingStorageType=accounting_storage/none
 MpiDefault=none
 MailProg=/bin/true
 ReturnToService=2
-MinJobAge=600
+MinJobAge=3600
 SchedulerType=sched/backfill
 GresTypes=gpu
 NodeName={node} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory_mb} Gres=gpu:{gpus} State=UNKNOWN
@@ -99,8 +129,10 @@ class LocalSlurm:
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self, timeout: float = 60) -> LocalSlurm:
-        if SYSTEM_CONF.exists() or SYSTEM_CONF.is_symlink():
+        if system_conf_in_use():
             raise RuntimeError(f"{SYSTEM_CONF} exists: a SLURM is configured here; not replacing it")
+        if stale_test_link():
+            SYSTEM_CONF.unlink()
         for sub in ("munge", "state", "spool", "log"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         key = self.root / "munge" / "munge.key"

@@ -16,7 +16,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from slurm_cluster import SYSTEM_CONF, LocalSlurm, missing_executables
+from slurm_cluster import SYSTEM_CONF, LocalSlurm, missing_executables, system_conf_in_use
 
 from conftest import REPO, SNAKEMAKE, TINY_CONFIG, make_workdir
 
@@ -30,7 +30,7 @@ def _require_slurm() -> None:
         reason = f"SLURM not installed ({', '.join(missing)} not found; apt-get install slurm-wlm munge)"
     elif os.geteuid() != 0:
         reason = "the local SLURM cluster runs its daemons as root"
-    elif SYSTEM_CONF.exists() or SYSTEM_CONF.is_symlink():
+    elif system_conf_in_use():
         reason = f"{SYSTEM_CONF} exists: a real SLURM is configured here"
     if reason:
         if os.environ.get("CI") == "true":

@@ -2,7 +2,12 @@
 dry runs, and bad input through the workflow (one line, no finished-looking output)."""
 
 import json
+import os
 import re
+import shutil
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +18,7 @@ from PIL import Image
 
 from authxai.psychometrics import reliability_table
 from authxai.tables import read_provenance
-from conftest import REPO, TINY_CONFIG, make_workdir, run_snakemake, write_table_dataset
+from conftest import REPO, SNAKEMAKE, TINY_CONFIG, make_workdir, run_snakemake, write_table_dataset
 
 pytestmark = pytest.mark.workflow
 
@@ -71,9 +76,10 @@ def test_feature_cache_equals_the_trunk_on_the_image(tiny_run):
         torch.testing.assert_close(tensors["embedding"][3:4], tail(act.half().float()), atol=1e-4, rtol=1e-4)
 
 
-def test_attributions_equal_the_public_api_on_the_pruned_variant(tiny_run):
-    import json
+METHODS = ("gradcam", "lime", "mpm")
 
+
+def test_attributions_equal_the_public_api_on_the_pruned_variant(tiny_run):
     import torch
 
     from authxai.attribution import gradcam, mpm
@@ -86,17 +92,10 @@ def test_attributions_equal_the_public_api_on_the_pruned_variant(tiny_run):
     work, _ = tiny_run
     res = work / "results"
     arch_dir = res / "attributions" / "{}" / "test" / "efficientnet_lite0"
-    seed_dirs = sorted(Path(str(arch_dir).format("gradcam")).glob("seed*"))
-    assert [d.name for d in seed_dirs] == ["seed0", "seed1"]
-    images = [sorted(p.stem for p in d.glob("*.parquet")) for d in seed_dirs]
-    assert images[0] == images[1] and len(images[0]) == 4  # 2 explanation + 2 training-pool images
-    image_id = images[0][0]
-    rows = {
-        m: pd.concat(
-            pd.read_parquet(Path(str(arch_dir).format(m)) / f"seed{s}" / f"{image_id}.parquet") for s in (0, 1)
-        )
-        for m in ("gradcam", "lime", "mpm")
-    }
+    images = sorted(p.stem for p in Path(str(arch_dir).format("gradcam")).glob("*.parquet"))
+    assert len(images) == 4  # 2 explanation + 2 training-pool images
+    image_id = images[0]
+    rows = {m: pd.read_parquet(Path(str(arch_dir).format(m)) / f"{image_id}.parquet") for m in METHODS}
     for table in rows.values():
         assert sorted(table["seed"]) == [0, 1] and (table["image_id"] == image_id).all()
     record = json.loads((res / "pruning" / "test" / "efficientnet_lite0" / "seed1.json").read_text())
@@ -143,7 +142,7 @@ def test_val_regime_prunes_experiment3_heads_on_their_own_validation_sets(tiny_r
     assert naive.removed == record["removed"]
     # Experiment 3 variants are explained on the global 20% test set, not on the Exp. 2 set
     global_test = set(splits.query("experiment == 'exp3' and role == 'test'")["image_id"])
-    explained = {f.stem for f in (res / "attributions" / "mpm" / "val" / "efficientnet_lite0").glob("seed0/*.parquet")}
+    explained = {f.stem for f in (res / "attributions" / "mpm" / "val" / "efficientnet_lite0").glob("*.parquet")}
     assert explained and explained <= global_test
 
 
@@ -195,8 +194,9 @@ def test_ensembles_equal_a_recomputation(tiny_run):
     ens_file = sorted((res / "ensemble" / "attributions" / "mpm").glob("*.parquet"))[0]
     ens = pd.read_parquet(ens_file).set_index("kind")
     drops = [
-        np.asarray(pd.read_parquet(f).iloc[0]["drops"].tolist())
-        for f in sorted((res / "attributions" / "mpm" / "val").glob(f"*/seed*/{ens_file.stem}.parquet"))
+        np.asarray(d.tolist())
+        for f in sorted((res / "attributions" / "mpm" / "val").glob(f"*/{ens_file.stem}.parquet"))
+        for d in pd.read_parquet(f)["drops"]
     ]
     assert len(drops) == 4
     np.testing.assert_allclose(np.asarray(ens.loc["bagging", "drops"].tolist()), np.mean(drops, axis=0), atol=1e-5)
@@ -217,8 +217,6 @@ def test_report_builds_with_every_figure_and_table(tiny_run):
 
 
 def test_config_chooses_which_variants_get_mpm(tiny_workdir):
-    import re
-
     cfg = yaml.safe_load((tiny_workdir / "config" / "config.yaml").read_text())
     cfg["attribution"]["mpm"]["seeds"] = [1]
     (tiny_workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
@@ -227,9 +225,13 @@ def test_config_chooses_which_variants_get_mpm(tiny_workdir):
     # 2 archs x (2 test + 2 training-pool + 2 global-test images), each job writing its variants' tables
     assert counts["mpm"] == counts["gradcam"] == "12"
     out = run_snakemake(tiny_workdir, "-n", "--forceall").stdout
-    mpm_outputs = re.findall(r"results/attributions/mpm/\S+?\.parquet", out)
-    assert mpm_outputs and all("/seed1/" in p for p in mpm_outputs)
-    assert any("/gradcam/test/efficientnet_lite0/seed0/" in p for p in re.findall(r"results/attributions/\S+", out))
+    inputs = {rule: [] for rule in ("mpm", "gradcam")}
+    for rule, line in re.findall(r"^rule (mpm|gradcam):\n    input: (.*)$", out, flags=re.M):
+        inputs[rule].append(line)
+    assert len(inputs["mpm"]) == 12 and all(
+        "seed1.json" in line and "seed0.json" not in line and "seed0/head" not in line for line in inputs["mpm"]
+    )
+    assert all("seed0.json" in line and "seed1.json" in line for line in inputs["gradcam"])
     cfg["attribution"]["mpm"]["seeds"] = [7]
     (tiny_workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
     proc = run_snakemake(tiny_workdir, "-n", check=False)
@@ -237,8 +239,6 @@ def test_config_chooses_which_variants_get_mpm(tiny_workdir):
 
 
 def test_forcerun_mpm_schedules_only_mpm_and_its_consumers(tiny_run):
-    import re
-
     work, _ = tiny_run
     out = run_snakemake(work, "-n", "--forcerun", "mpm").stdout
     jobs = set(re.findall(r"^rule (\w+):", out, flags=re.M)) | set(re.findall(r"^localrule (\w+):", out, flags=re.M))
@@ -297,6 +297,47 @@ def test_dry_run_lists_the_dag(tiny_workdir):
     ):
         assert rule in out
     assert not (tiny_workdir / "results").exists()
+
+
+def _graph(dot_text: str) -> tuple[dict[str, str], set[tuple[str, str]]]:
+    """Node labels and edges (as label pairs) of snakemake's graphviz output."""
+    labels = dict(re.findall(r'^\s*(\d+)\[label = "([^"]+)"', dot_text, flags=re.M))
+    edges = {(labels[a], labels[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)", dot_text, flags=re.M)}
+    return labels, edges
+
+
+def _render(dot_text: str, png: Path) -> None:
+    """Render with graphviz's dot, as the README does; the result must be a readable image."""
+
+    if shutil.which("dot") is None:
+        reason = "graphviz's dot not installed (apt-get install graphviz)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must render the DAG: {reason}")
+        pytest.skip(reason)
+    subprocess.run(["dot", "-Tpng", "-o", str(png)], input=dot_text, text=True, check=True)
+    with Image.open(png) as image:
+        assert image.size[0] > 100 and image.size[1] > 100
+
+
+def test_rulegraph_and_dag_render(tiny_workdir, tmp_path):
+    rulegraph = run_snakemake(tiny_workdir, "--rulegraph").stdout
+    labels, edges = _graph(rulegraph)
+    jobs = _job_counts(run_snakemake(tiny_workdir, "-n").stdout)
+    assert set(labels.values()) == set(jobs)
+    for upstream, downstream in [
+        ("extract_features", "train_head"),
+        ("prune", "mpm"),
+        ("mpm", "consistency_within"),
+        ("consistency_across", "figure"),
+        ("figure", "all"),
+    ]:
+        assert (upstream, downstream) in edges
+    _render(rulegraph, tmp_path / "rulegraph.png")
+
+    dag = run_snakemake(tiny_workdir, "--dag").stdout
+    nodes, _ = _graph(dag)
+    assert len(nodes) == sum(jobs.values())
+    _render(dag, tmp_path / "dag.png")
 
 
 def test_real_aigciqa2023_mos_summary_runs_without_images(tmp_path):
@@ -388,7 +429,6 @@ def test_one_figure_runs_only_its_ancestors(tiny_workdir, figure, expected):
 
 def test_paper_config_dry_run_lists_the_complete_dag(tmp_path):
     """The real AIGCIQA2023 table with tiny stand-in images: every job is known before running."""
-    import time
 
     cfg = yaml.safe_load((REPO / "config" / "aigciqa2023.yaml").read_text())
     work = make_workdir(tmp_path / "aigc", cfg)
@@ -410,3 +450,50 @@ def test_paper_config_dry_run_lists_the_complete_dag(tmp_path):
     assert jobs["ensemble"] == 1 and jobs["ensemble_attributions"] == 2 * 274
     assert jobs["figure"] == 20 and jobs["table_consistency"] == 1
     assert not (work / "results").exists()
+
+
+def test_a_run_killed_during_mpm_resumes_without_redoing_finished_jobs(tmp_path, tiny_run):
+    """SIGKILL the whole run (a crashed login node) once two MPM jobs have finished. A plain
+    rerun refuses the cut-off jobs' files; after `--unlock` (what snakemake's lock error asks
+    for), `--rerun-incomplete` (as `make run`) keeps the finished jobs' files and redoes exactly
+    the others, the half-written ones included."""
+    work = make_workdir(tmp_path / "killed", TINY_CONFIG)
+    log = tmp_path / "run.log"
+    cmd = [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work), "--cores", "2"]
+    finished_mpm = re.compile(r"Finished jobid: (\d+) \(Rule: mpm\)")
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 600
+    while len(finished_mpm.findall(log.read_text())) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    text = log.read_text()
+    finished = finished_mpm.findall(text)
+    assert len(finished) >= 2, text[-3000:]
+    outputs = {
+        m.group(2): m.group(1)
+        for m in re.finditer(r"rule mpm:\n(?:.*\n)*?    output: (.*)\n(?:.*\n)*?    jobid: (\d+)", text)
+    }
+    done = [f.strip() for jobid in finished for f in outputs[jobid].split(",")]
+    mtimes = {f: (work / f).stat().st_mtime_ns for f in done}
+    n_mpm = _job_counts(text)["mpm"]
+
+    # A plain rerun refuses to go on, naming the files of the jobs that were cut off.
+    refused = run_snakemake(work, check=False)
+    assert refused.returncode != 0 and "seem to be incomplete" in refused.stderr
+    cut_off = [f.strip() for jobid in set(outputs) - set(finished) for f in outputs[jobid].split(",")]
+    assert all(f in refused.stderr for f in cut_off if (work / f).exists())
+    assert not any(f in refused.stderr for f in done)
+    resumed = run_snakemake(work, "--rerun-incomplete", check=False)
+    assert resumed.returncode != 0 and "cannot be locked" in resumed.stderr
+    run_snakemake(work, "--unlock")
+    rerun = run_snakemake(work, "--rerun-incomplete")
+    redone = _job_counts(rerun.stdout + rerun.stderr)
+    assert redone["mpm"] == n_mpm - len(finished)
+    assert not {"synthesize_study", "prepare_metadata"} & set(redone)
+    assert {f: (work / f).stat().st_mtime_ns for f in done} == mtimes
+    assert "Nothing to be done" in run_snakemake(work, "-n").stdout
+    local, _ = tiny_run
+    for path in sorted((local / "results" / "attributions" / "mpm").rglob("*.parquet")):
+        pd.testing.assert_frame_equal(pd.read_parquet(path), pd.read_parquet(work / path.relative_to(local)))

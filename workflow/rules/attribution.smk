@@ -20,7 +20,7 @@ rule prune:
 
 # One rule per attribution method (gradcam, lime, mpm), so `--forcerun mpm` reruns just MPM;
 # one job per (regime, arch, image) explains every chosen seed through one shared trunk pass
-# and writes one table per seed.
+# and writes one table with a row per seed.
 for _method in METHODS:
 
     rule:
@@ -35,7 +35,7 @@ for _method in METHODS:
                 for seed in method_seeds(method)
             ],
         output:
-            attribution_files(_method),
+            attribution_file(_method),
         log:
             f"{LOGS}/{_method}/{{regime}}_{{arch}}_{{image}}.log",
         conda:

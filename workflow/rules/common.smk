@@ -78,12 +78,13 @@ def method_seeds(method):
     return sorted(set(chosen))
 
 
-def attribution_files(method, regime="{regime}", arch="{arch}", image="{image}"):
-    """Per-seed attribution tables of one (method, regime, arch, image) job."""
-    return [
-        f"results/attributions/{method}/{regime}/{arch}/seed{seed}/{image}.parquet"
-        for seed in method_seeds(method)
-    ]
+def attribution_file(method, regime="{regime}", arch="{arch}", image="{image}"):
+    """Attribution table of one (method, regime, arch, image) job: one row per explained seed.
+
+    One file per job, not per seed: the paper config's DAG then holds ~8k attribution files
+    instead of ~78k, which is what a dry run and a cluster file system spend their time on.
+    """
+    return f"results/attributions/{method}/{regime}/{arch}/{image}.parquet"
 
 
 def head_files(experiment, arch, seeds=None):
@@ -130,16 +131,14 @@ for _arch in ARCHS:
     FIGURE_INPUTS[f"fig_examples_{_arch}"] = {
         "images": "results/data/images.parquet",
         **{
-            m: attribution_files(m, REGIMES[0], _arch, EXPLAIN[REGIMES[0]][0])[0]
+            m: attribution_file(m, REGIMES[0], _arch, EXPLAIN[REGIMES[0]][0])
             for m in METHODS
         },
     }
 if "lime" in METHODS:
     FIGURE_INPUTS["figA2_lime_tessellation"] = {
         "images": "results/data/images.parquet",
-        "lime": attribution_files("lime", REGIMES[0], ARCHS[0], EXPLAIN[REGIMES[0]][0])[
-            0
-        ],
+        "lime": attribution_file("lime", REGIMES[0], ARCHS[0], EXPLAIN[REGIMES[0]][0]),
     }
 EXPERIMENT1_TABLES = ["table2_performance", "table3_beyond_quality"]
 TABLES = list(EXPERIMENT1_TABLES)
@@ -188,7 +187,7 @@ if ENSEMBLE_METHODS:
             for i, image in enumerate(EXPLAIN["val"][:2])
         },
         **{
-            f"single_{m}_{arch}_{i}": attribution_files(m, "val", arch, image)[0]
+            f"single_{m}_{arch}_{i}": attribution_file(m, "val", arch, image)
             for m in ENSEMBLE_METHODS
             for arch in ARCHS
             for i, image in enumerate(EXPLAIN["val"][:2])
@@ -265,12 +264,11 @@ def table_outputs(tables):
 
 
 def method_maps(method, regime, images):
-    """Every per-seed attribution table of a method on ``images`` (all architectures)."""
+    """Every attribution table of a method on ``images`` (all architectures)."""
     return [
-        path
+        attribution_file(method, regime, arch, image)
         for arch in ARCHS
         for image in images
-        for path in attribution_files(method, regime, arch, image)
     ]
 
 
@@ -292,12 +290,11 @@ def all_outputs():
         + expand("results/tables/psychometrics.{ext}", ext=["csv", "md"])
         + expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md"])
         + [
-            path
+            attribution_file(method, regime, arch, image)
             for method in METHODS
             for regime in REGIMES
             for arch in ARCHS
             for image in ATTRIBUTE[regime]
-            for path in attribution_files(method, regime, arch, image)
         ]
         + expand(
             "results/figures/{figure}.{ext}", figure=FIGURE_INPUTS, ext=["pdf", "png"]

@@ -1,5 +1,5 @@
-"""Explain one image with one method for the chosen (pruned) variants of one architecture,
-one table per variant."""
+"""Explain one image with one method for the chosen (pruned) variants of one architecture:
+one table, one row per variant (seed)."""
 
 from pathlib import Path
 
@@ -27,9 +27,9 @@ def main(smk):
     variants = SharedTrunkVariants(trunk, tail, heads, [rec["mask"].to(device) for rec in records]).eval()
     rows = explain_variants(smk.params.method, variants, image, smk.params.settings)
     log.info("%s %s %s %s: %d variants on %s", smk.params.method, wc.regime, wc.arch, wc.image, len(rows), device)
-    for row, rec, out in zip(rows, records, smk.output):
-        meta = {"seed": rec["seed"], "method": smk.params.method, "arch": wc.arch, "regime": wc.regime}
-        write_parquet(pd.DataFrame([{**row, **meta, "image_id": wc.image}]), out, smk.config)
+    meta = {"method": smk.params.method, "arch": wc.arch, "regime": wc.regime, "image_id": wc.image}
+    table = pd.DataFrame([{**row, "seed": rec["seed"], **meta} for row, rec in zip(rows, records)])
+    write_parquet(table, smk.output[0], smk.config)
 
 
 run_script(main, snakemake)  # noqa: F821

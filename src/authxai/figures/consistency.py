@@ -132,7 +132,7 @@ def fig5_ensemble_maps(inputs: dict[str, str]):
                 extra = f" (R² {ens.loc[kind, 'r2']:.2f})" if "r2" in ens.columns else ""
                 _signed(row[1 + j], map_array(ens.loc[kind]), f"{kind} ({first['n_variants']} variants){extra}", fig)
             for j, arch in enumerate(archs):
-                single = read_parquet(singles[f"single_{method}_{arch}_{i}"]).iloc[0]
+                single = read_parquet(singles[f"single_{method}_{arch}_{i}"]).sort_values("seed").iloc[0]
                 _signed(
                     row[3 + j], map_array(single), f"{arch.replace('efficientnet_', '')} seed {single['seed']}", fig
                 )

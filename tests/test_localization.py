@@ -1,0 +1,91 @@
+"""Localization scores on hand-made maps with known answers, and against scikit-learn."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from authxai.localization import (
+    bootstrap_ci,
+    energy_in_mask,
+    localization_scores,
+    mask_auroc,
+    pointing_game,
+    to_mask_grid,
+)
+
+
+@pytest.fixture
+def mask() -> np.ndarray:
+    mask = np.zeros((16, 16), dtype=bool)
+    mask[4:8, 10:14] = True  # 16 of 256 pixels
+    return mask
+
+
+def test_a_map_equal_to_the_mask_scores_perfectly(mask):
+    assert localization_scores(mask.astype(float), mask) == {"auroc": 1.0, "energy": 1.0, "pointing": 1.0}
+
+
+def test_the_inverted_mask_scores_zero(mask):
+    inverted = (~mask).astype(float)
+    assert mask_auroc(inverted, mask) == 0.0
+    assert energy_in_mask(inverted, mask) == 0.0
+    assert pointing_game(inverted, mask) == 0.0
+
+
+def test_a_flat_map_scores_chance(mask):
+    flat = np.ones(mask.shape)
+    assert mask_auroc(flat, mask) == 0.5
+    assert energy_in_mask(flat, mask) == pytest.approx(16 / 256)
+    assert pointing_game(flat, mask) == pytest.approx(16 / 256)  # every pixel is a maximum
+
+
+def test_the_sign_of_the_map_does_not_matter(mask):
+    rng = np.random.default_rng(0)
+    saliency = rng.normal(size=mask.shape) + 3 * mask
+    assert localization_scores(-saliency, mask) == localization_scores(saliency, mask)
+
+
+def test_auroc_equals_scikit_learn_on_a_noisy_map(mask):
+    rng = np.random.default_rng(1)
+    saliency = np.round(rng.normal(size=mask.shape) + mask, 1)  # rounding makes ties
+    assert mask_auroc(saliency, mask) == pytest.approx(roc_auc_score(mask.ravel(), np.abs(saliency).ravel()))
+
+
+def test_pointing_game_tolerance_counts_a_near_miss(mask):
+    saliency = np.zeros(mask.shape)
+    saliency[8, 11] = 1.0  # one row below the cue
+    assert pointing_game(saliency, mask) == 0.0
+    assert pointing_game(saliency, mask, tolerance=1) == 1.0
+    saliency[8, 11], saliency[9, 11] = 0.0, 1.0  # two rows below
+    assert pointing_game(saliency, mask, tolerance=1) == 0.0
+    assert pointing_game(saliency, mask, tolerance=2) == 1.0
+
+
+def test_a_coarse_map_is_compared_on_the_mask_grid(mask):
+    coarse = np.zeros((8, 8))
+    coarse[2:4, 5:7] = 1.0  # the cells of 2x2 pixels that make up the cue
+    fine = to_mask_grid(coarse, mask.shape)
+    assert fine.shape == mask.shape
+    # bilinear on pixel centres: the peak sits on the cue's centre, the ramp spills one pixel
+    assert set(map(tuple, np.argwhere(fine == 1.0))) == {(5, 11), (5, 12), (6, 11), (6, 12)}
+    assert pointing_game(coarse, mask) == 1.0
+    assert mask_auroc(coarse, mask) > 0.95 and energy_in_mask(coarse, mask) > 0.7
+
+
+def test_masks_without_cue_or_background_are_refused():
+    with pytest.raises(ValueError, match="both cue and background"):
+        mask_auroc(np.ones((4, 4)), np.zeros((4, 4)))
+
+
+def test_bootstrap_ci_covers_the_mean_and_narrows_with_more_images():
+    rng = np.random.default_rng(2)
+    few, many = rng.normal(0.7, 0.1, 10), rng.normal(0.7, 0.1, 1000)
+    mean, low, high = bootstrap_ci(few)
+    assert low < mean < high and mean == pytest.approx(few.mean())
+    _, low_many, high_many = bootstrap_ci(many)
+    assert high_many - low_many < high - low
+    # the percentile interval of the mean ≈ mean ± 1.96 SE for a large sample
+    se = many.std(ddof=1) / np.sqrt(many.size)
+    assert high_many - low_many == pytest.approx(2 * 1.96 * se, rel=0.1)
+    assert bootstrap_ci(few, seed=3) == bootstrap_ci(few, seed=3)
+    assert np.isnan(bootstrap_ci(np.array([np.nan]))[0])
