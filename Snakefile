@@ -21,6 +21,7 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/attribution.smk"
 include: "workflow/rules/consistency.smk"
 include: "workflow/rules/ensemble.smk"
+include: "workflow/rules/localization.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -1,13 +1,21 @@
-"""Localization scores on hand-made maps with known answers, and against scikit-learn."""
+"""Localization scores on hand-made maps with known answers, against scikit-learn, and the
+localization table built from them."""
 
 import numpy as np
+import pandas as pd
 import pytest
+from PIL import Image
 from sklearn.metrics import roc_auc_score
 
 from authxai.localization import (
     bootstrap_ci,
+    cue_mask,
     energy_in_mask,
+    localization_per_map,
     localization_scores,
+    localization_summary,
+    localization_table,
+    maps_to_score,
     mask_auroc,
     pointing_game,
     to_mask_grid,
@@ -89,3 +97,64 @@ def test_bootstrap_ci_covers_the_mean_and_narrows_with_more_images():
     assert high_many - low_many == pytest.approx(2 * 1.96 * se, rel=0.1)
     assert bootstrap_ci(few, seed=3) == bootstrap_ci(few, seed=3)
     assert np.isnan(bootstrap_ci(np.array([np.nan]))[0])
+
+
+def _maps(mask: np.ndarray) -> pd.DataFrame:
+    """Two architectures × two seeds on two cued images and one image without a cue: arch
+    ``good`` maps the cue (plus noise), arch ``bad`` maps its complement."""
+    rng = np.random.default_rng(4)
+    rows = []
+    for image in ("a", "b", "empty"):
+        for seed in (0, 1):
+            noise = 0.1 * rng.random(mask.shape)
+            rows.append({"arch": "good", "seed": seed, "image_id": image, "regime": "test", "map": mask + noise})
+            rows.append({"arch": "bad", "seed": seed, "image_id": image, "regime": "test", "map": ~mask + noise})
+    return pd.DataFrame(rows)
+
+
+def test_per_map_scores_skip_images_without_a_cue_and_keep_identifiers(mask):
+    maps = maps_to_score(_maps(mask))
+    masks = {"a": mask, "b": mask, "empty": np.zeros_like(mask)}
+    per_map = localization_per_map(maps, masks)
+    assert set(per_map["image_id"]) == {"a", "b"}
+    # 2 archs × 2 images × (2 seeds + 1 prototype)
+    assert len(per_map) == 12 and set(per_map["kind"]) == {"variant", "prototype"}
+    good, bad = per_map[per_map["arch"] == "good"], per_map[per_map["arch"] == "bad"]
+    assert (good["auroc"] == 1.0).all() and (bad["auroc"] == 0.0).all()
+    assert per_map["mask_fraction"].eq(16 / 256).all()
+
+
+def test_prototypes_are_the_mean_map_over_seeds(mask):
+    variants = _maps(mask)
+    maps = maps_to_score(variants)
+    proto = maps[(maps["kind"] == "prototype") & (maps["arch"] == "good") & (maps["image_id"] == "a")]["map"].iloc[0]
+    seeds = variants[(variants["arch"] == "good") & (variants["image_id"] == "a")]["map"]
+    np.testing.assert_allclose(proto, np.mean(np.stack(seeds.to_list()), axis=0))
+
+
+def test_summary_averages_seeds_per_image_before_bootstrapping_images(mask):
+    per_map = pd.DataFrame(
+        {
+            "arch": "x",
+            "image_id": ["a", "a", "b", "b"],
+            "auroc": [0.6, 0.8, 0.9, 0.9],
+            "energy": 0.5,
+            "pointing": [0.0, 1.0, 1.0, 1.0],
+            "mask_fraction": 0.1,
+        }
+    )
+    row = localization_summary(per_map, ["arch"], n_boot=500).iloc[0]
+    assert row["images"] == 2
+    assert row["auroc"] == pytest.approx((0.7 + 0.9) / 2)
+    # two images: the bootstrap means are 0.7, 0.8 or 0.9, so the CI spans at most [0.7, 0.9]
+    assert 0.7 <= row["auroc_low"] <= row["auroc"] <= row["auroc_high"] <= 0.9
+    assert row["energy_low"] == row["energy_high"] == 0.5 and row["energy_chance"] == pytest.approx(0.1)
+    table = localization_table(row.to_frame().T.assign(method="m", regime="test", kind="variant"))
+    assert table.loc[0, "energy"] == "0.50 [0.50, 0.50]"
+
+
+def test_cue_mask_reads_the_bit_field_png(tmp_path):
+    bits = np.zeros((8, 8), np.uint8)
+    bits[1, 2], bits[3, 4] = 1, 4  # cue kinds 0 and 2
+    Image.fromarray(bits).save(tmp_path / "m.png")
+    np.testing.assert_array_equal(cue_mask(tmp_path / "m.png"), bits > 0)

@@ -13,12 +13,17 @@ authenticity; both signs mean "this region matters"):
   tolerance of a few pixels (Zhang et al. 2018).
 
 Maps at another resolution than the mask are resized to it first (:func:`to_mask_grid`).
-:func:`bootstrap_ci` gives percentile intervals of a mean over images.
+:func:`bootstrap_ci` gives percentile intervals of a mean over images; :func:`localization_per_map`
+and :func:`localization_summary` turn attribution tables into the localization table.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
+from PIL import Image
 from scipy import ndimage, stats
 
 
@@ -96,3 +101,101 @@ def bootstrap_ci(
     alpha = (1 - level) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha])
     return float(values.mean()), float(low), float(high)
+
+
+def cue_mask(path: str | Path) -> np.ndarray:
+    """Boolean cue mask from the planted-cue study's bit-field PNG (any bit set = cue)."""
+    with Image.open(path) as image:
+        return np.asarray(image) > 0
+
+
+def localization_per_map(maps: pd.DataFrame, masks: dict[str, np.ndarray], tolerance: int = 1) -> pd.DataFrame:
+    """Scores of every map against its image's cue mask.
+
+    ``maps`` has columns image_id and ``map`` (an (H, W) array) plus identifying columns that
+    are kept (method, regime, arch, seed, kind, …). Images without a cue (an empty mask) have no
+    right answer and are left out. The pointing game allows ``tolerance`` pixels.
+    """
+    rows = []
+    keep = [c for c in maps.columns if c != "map"]
+    for record in maps.to_dict("records"):
+        mask = masks[record["image_id"]]
+        if not mask.any():
+            continue
+        saliency = record["map"]
+        rows.append(
+            {
+                **{c: record[c] for c in keep},
+                "auroc": mask_auroc(saliency, mask),
+                "energy": energy_in_mask(saliency, mask),
+                "pointing": pointing_game(saliency, mask, tolerance),
+                "mask_fraction": float(mask.mean()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def localization_summary(
+    per_map: pd.DataFrame, by: list[str], n_boot: int = 2000, seed: int = 0, level: float = 0.95
+) -> pd.DataFrame:
+    """Mean and bootstrap CI over images of each score, per group of ``by``.
+
+    Several maps of one image (the seeds of an architecture) are first averaged per image, so
+    the bootstrap resamples images, the unit the CI is about.
+    """
+    scores = [*LOCALIZATION_SCORES, "mask_fraction"]
+    per_image = per_map.groupby([*by, "image_id"], sort=False)[scores].mean().reset_index()
+    rows = []
+    for key, sub in per_image.groupby(by, sort=False):
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
+        row["images"] = len(sub)
+        for score in LOCALIZATION_SCORES:
+            mean, low, high = bootstrap_ci(sub[score].to_numpy(), n_boot=n_boot, level=level, seed=seed)
+            row.update({score: mean, f"{score}_low": low, f"{score}_high": high})
+        row["energy_chance"] = float(sub["mask_fraction"].mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def maps_to_score(variant_maps: pd.DataFrame, ensemble_maps: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every map the localization table scores, with a ``kind`` column.
+
+    ``variant``: each seed's map; ``prototype``: the mean map over an architecture's seeds (per
+    regime: the two regimes explain different heads); ``bagging``/``stacking``: the ensembles'
+    maps (arch ``ensemble``, regime ``val``, seed -1; columns image_id, kind, map).
+    """
+    groups = variant_maps.groupby(["regime", "arch", "image_id"], sort=True)
+    protos = [
+        {
+            "arch": arch,
+            "seed": -1,
+            "image_id": image,
+            "regime": regime,
+            "kind": "prototype",
+            "map": np.mean(np.stack(sub["map"].to_list()), axis=0),
+        }
+        for (regime, arch, image), sub in groups
+    ]
+    parts = [variant_maps.assign(kind="variant"), pd.DataFrame(protos)]
+    if ensemble_maps is not None and len(ensemble_maps):
+        parts.append(ensemble_maps.assign(arch="ensemble", seed=-1, regime="val"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def format_ci(mean: float, low: float, high: float, fmt: str = ".2f") -> str:
+    """``mean [low, high]`` for a table cell."""
+    return f"{mean:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
+
+
+def localization_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Table 8: per method, regime, architecture and kind of map, each score's mean [95% CI]
+    over images (cells as text, numeric ``<score>_mean/_low/_high`` beside them)."""
+    table = summary[["method", "regime", "arch", "kind", "images"]].copy()
+    for score in LOCALIZATION_SCORES:
+        table[score] = [
+            format_ci(m, lo, hi) for m, lo, hi in summary[[score, f"{score}_low", f"{score}_high"]].to_numpy()
+        ]
+    table["energy_chance"] = summary["energy_chance"]
+    for score in LOCALIZATION_SCORES:
+        table[[f"{score}_mean", f"{score}_low", f"{score}_high"]] = summary[[score, f"{score}_low", f"{score}_high"]]
+    return table

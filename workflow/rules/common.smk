@@ -87,6 +87,16 @@ def attribution_file(method, regime="{regime}", arch="{arch}", image="{image}"):
     return f"results/attributions/{method}/{regime}/{arch}/{image}.parquet"
 
 
+def ensemble_maps(method):
+    """Bagging/stacking map tables of a method (none where it has no ensemble maps)."""
+    if method not in ENSEMBLE_METHODS:
+        return []
+    return [
+        f"results/ensemble/attributions/{method}/{image}.parquet"
+        for image in EXPLAIN["val"]
+    ]
+
+
 def head_files(experiment, arch, seeds=None):
     return [
         f"results/models/{experiment}/{arch}/seed{seed}/head.safetensors"
@@ -164,6 +174,10 @@ ENSEMBLE_METHODS = (
 )
 if ENSEMBLE:
     TABLES.append("table7_ensembles")
+#: The planted-cue study knows where the cues are: its maps are scored against them.
+LOCALIZATION = config["dataset"]["kind"] == "synthetic"
+if LOCALIZATION:
+    TABLES.append("table8_localization")
 if ACROSS_METHODS:
     _across = {m: f"results/consistency/across_{m}.parquet" for m in ACROSS_METHODS}
     FIGURE_INPUTS["fig3_across_arch"] = _across
@@ -177,14 +191,25 @@ if ACROSS_METHODS:
             for m in ACROSS_METHODS
         },
     }
+if LOCALIZATION and WITHIN_METHODS:
+    FIGURE_INPUTS["fig6_consistency_vs_localization"] = {
+        **{
+            f"within_{m}": f"results/consistency/within_{m}.parquet"
+            for m in WITHIN_METHODS
+        },
+        **{
+            f"localization_{m}": f"results/localization/{m}.parquet"
+            for m in WITHIN_METHODS
+        },
+    }
 if ENSEMBLE_METHODS:
     FIGURE_INPUTS["fig5_ensemble_maps"] = {
         "images": "results/data/images.parquet",
         "predictions": "results/ensemble/predictions.parquet",
         **{
-            f"ensemble_{m}_{i}": f"results/ensemble/attributions/{m}/{image}.parquet"
+            f"ensemble_{m}_{i}": path
             for m in ENSEMBLE_METHODS
-            for i, image in enumerate(EXPLAIN["val"][:2])
+            for i, path in enumerate(ensemble_maps(m)[:2])
         },
         **{
             f"single_{m}_{arch}_{i}": attribution_file(m, "val", arch, image)
@@ -299,9 +324,5 @@ def all_outputs():
         + expand(
             "results/figures/{figure}.{ext}", figure=FIGURE_INPUTS, ext=["pdf", "png"]
         )
-        + [
-            f"results/ensemble/attributions/{m}/{image}.parquet"
-            for m in ENSEMBLE_METHODS
-            for image in EXPLAIN["val"]
-        ]
+        + [path for m in ENSEMBLE_METHODS for path in ensemble_maps(m)]
     )

@@ -9,6 +9,7 @@ from authxai.figures.consistency import (
     fig3_across_arch,
     fig4_across_examples,
     fig5_ensemble_maps,
+    fig6_consistency_vs_localization,
     figA3_across_range,
     figA4_across_iou,
 )
@@ -27,6 +28,7 @@ FIGURES = {
     "figA4_across_iou": figA4_across_iou,
     "fig4_across_examples": fig4_across_examples,
     "fig5_ensemble_maps": fig5_ensemble_maps,
+    "fig6_consistency_vs_localization": fig6_consistency_vs_localization,
 }
 
 

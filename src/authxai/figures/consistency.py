@@ -1,5 +1,6 @@
 """Consistency and ensemble figures: Figure 3 (across-architecture matrices), A.3 (range over
-images), A.4 (IoU), Figure 4 (high/low consistency examples) and Figure 5 (ensemble maps)."""
+images), A.4 (IoU), Figure 4 (high/low consistency examples), Figure 5 (ensemble maps) and
+Figure 6 (consistency against localization of the planted cues, beyond the paper)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from authxai.attribution.pipeline import map_array
-from authxai.consistency import across_matrix
+from authxai.consistency import across_matrix, relation
 from authxai.figures.attribution import _photo, _signed
 from authxai.figures.common import new_figure, panel_label
 from authxai.tables import read_parquet
@@ -137,4 +138,29 @@ def fig5_ensemble_maps(inputs: dict[str, str]):
                     row[3 + j], map_array(single), f"{arch.replace('efficientnet_', '')} seed {single['seed']}", fig
                 )
             r += 1
+    return fig
+
+
+def fig6_consistency_vs_localization(inputs: dict[str, str]):
+    """Does agreement imply correctness? Per image and architecture, the variants' within-
+    architecture consistency (mean pairwise r) against how well their maps find the planted
+    cue (mean AUROC over variants; 0.5 = chance)."""
+    methods = [m for m in METHOD_ORDER if f"within_{m}" in inputs]
+    fig, axes = new_figure(len(methods), width=3.8, height=3.6)
+    for k, method in enumerate(methods):
+        ax = axes[0, k]
+        loc = read_parquet(inputs[f"localization_{method}"])
+        loc = loc[(loc["kind"] == "variant") & (loc["regime"] == "test")]
+        per_image = loc.groupby(["arch", "image_id"], as_index=False)["auroc"].mean()
+        merged = read_parquet(inputs[f"within_{method}"]).merge(per_image, on=["arch", "image_id"])
+        for arch, sub in merged.groupby("arch", sort=True):
+            ax.scatter(sub["pearson"], sub["auroc"], s=16, alpha=0.8, label=arch.replace("efficientnet_", ""))
+        ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+        rel = relation(merged["pearson"].to_numpy(), merged["auroc"].to_numpy())
+        ax.set_title(f"{METHOD_LABEL[method]}: r = {rel['r']:.2f} (n = {rel['n']})")
+        ax.set_xlabel("within-architecture consistency (r)")
+        ax.set_ylabel("cue localization AUROC")
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize=7, loc="lower right")
+        panel_label(ax, "ABC"[k])
     return fig
