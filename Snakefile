@@ -22,6 +22,7 @@ include: "workflow/rules/attribution.smk"
 include: "workflow/rules/consistency.smk"
 include: "workflow/rules/ensemble.smk"
 include: "workflow/rules/localization.smk"
+include: "workflow/rules/scorecard.smk"
 include: "workflow/rules/figures.smk"
 
 

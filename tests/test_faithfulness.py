@@ -10,6 +10,7 @@ from authxai.faithfulness import (
     perturbed_images,
     relevance_order,
     step_counts,
+    variant_faithfulness,
 )
 
 
@@ -86,3 +87,50 @@ def test_perturbed_images_follow_the_order():
 def test_curve_auc_is_the_trapezoid_over_fractions():
     assert curve_auc(np.array([0.0, 1.0])) == 0.5
     assert curve_auc(np.array([1.0, 1.0, 1.0])) == 1.0
+
+
+def test_each_variant_is_scored_with_its_own_map(linear_case):
+    model, image, contributions = linear_case
+    own = variant_faithfulness(model, image, [contributions[0], contributions[1]], steps=8)
+    for v in range(2):
+        alone = faithfulness_curves(model, image, contributions[v], steps=8)[v]
+        np.testing.assert_array_equal(own[v]["deletion_morf"], alone["deletion_morf"])
+    # variant 1 with variant 0's map is scored on its own output: not the same curve
+    swapped = variant_faithfulness(model, image, [contributions[1], contributions[0]], steps=8)
+    assert not np.allclose(swapped[1]["deletion_morf"], own[1]["deletion_morf"])
+
+
+def test_deletion_curve_matches_quantus_pixel_flipping(linear_case):
+    """Quantus' PixelFlipping on a regression output: y_batch zeros, a (B, 1) output, softmax off.
+
+    It deletes ``features_in_step`` features (pixel × channel values) per step, in the order of
+    the map broadcast over channels, so every third of its 24 steps of 8 features has removed
+    whole pixels: 8 more pixels each, our 8-step deletion curve (MoRF). Quantus reports f(x_k);
+    ours is |f(x_k) − f(x)|.
+    """
+    import quantus
+
+    model, image, contributions = linear_case
+    single = LinearVariants(model.weights[:1].float()).eval()
+    x = image[None].float()
+    metric = quantus.PixelFlipping(
+        features_in_step=8,
+        perturb_baseline=0.0,
+        normalise=False,
+        disable_warnings=True,
+        display_progressbar=False,
+    )
+    scores = metric(
+        model=single,
+        x_batch=x.numpy(),
+        y_batch=np.zeros(1, dtype=int),
+        a_batch=contributions[0][None, None].astype(np.float32),
+        softmax=False,
+        channel_first=True,
+        device="cpu",
+    )
+    quantus_curve = np.asarray(scores[0], dtype=np.float64)
+    assert quantus_curve.shape == (24,)
+    ours = faithfulness_curves(single, x[0], contributions[0], steps=8)[0]["deletion_morf"]
+    f_x = float(single(x)[0, 0])
+    np.testing.assert_allclose(np.abs(quantus_curve[2::3] - f_x), ours[1:], rtol=1e-5, atol=1e-5)

@@ -8,7 +8,6 @@ from PIL import Image
 from sklearn.metrics import roc_auc_score
 
 from authxai.localization import (
-    bootstrap_ci,
     cue_mask,
     energy_in_mask,
     localization_per_map,
@@ -83,20 +82,6 @@ def test_a_coarse_map_is_compared_on_the_mask_grid(mask):
 def test_masks_without_cue_or_background_are_refused():
     with pytest.raises(ValueError, match="both cue and background"):
         mask_auroc(np.ones((4, 4)), np.zeros((4, 4)))
-
-
-def test_bootstrap_ci_covers_the_mean_and_narrows_with_more_images():
-    rng = np.random.default_rng(2)
-    few, many = rng.normal(0.7, 0.1, 10), rng.normal(0.7, 0.1, 1000)
-    mean, low, high = bootstrap_ci(few)
-    assert low < mean < high and mean == pytest.approx(few.mean())
-    _, low_many, high_many = bootstrap_ci(many)
-    assert high_many - low_many < high - low
-    # the percentile interval of the mean ≈ mean ± 1.96 SE for a large sample
-    se = many.std(ddof=1) / np.sqrt(many.size)
-    assert high_many - low_many == pytest.approx(2 * 1.96 * se, rel=0.1)
-    assert bootstrap_ci(few, seed=3) == bootstrap_ci(few, seed=3)
-    assert np.isnan(bootstrap_ci(np.array([np.nan]))[0])
 
 
 def _maps(mask: np.ndarray) -> pd.DataFrame:

@@ -232,6 +232,64 @@ def test_localization_equals_a_recomputation_from_maps_and_cue_masks(tiny_run):
     assert set(table8["method"]) == {"gradcam", "lime", "mpm"}
 
 
+def test_sanity_faithfulness_and_scorecard_equal_recomputations(tiny_run):
+    """Similarities from the stored maps (scipy), one deletion curve by hand through the variant
+    model, the scorecard's means from the stages' tables."""
+    from scipy import stats
+
+    from authxai.attribution.variants import load_variants
+    from authxai.faithfulness import faithfulness_curves
+    from authxai.models.features import load_image
+
+    work, _ = tiny_run
+    res = work / "results"
+    arch = "efficientnet_lite0"
+    similarity = pd.read_parquet(res / "sanity" / f"{arch}.parquet")
+    maps = pd.read_parquet(res / "sanity" / f"{arch}_maps.parquet")
+    assert set(maps["level"]) == {"original", "head", "top2", "top5", "all", "data"}
+    assert set(maps["method"]) == {"gradcam", "lime", "mpm"}
+    as_map = {(r.method, r.image_id, r.level): np.asarray(r.map).reshape(r.height, r.width) for r in maps.itertuples()}
+    for row in similarity.itertuples():
+        a, b = (
+            np.abs(as_map[(row.method, row.image_id, "original")]),
+            np.abs(as_map[(row.method, row.image_id, row.level)]),
+        )
+        if a.std() and b.std():
+            assert row.spearman_abs == pytest.approx(stats.spearmanr(a.ravel(), b.ravel()).statistic, abs=1e-6)
+    # the sanity variant's original map is the attribution stage's map of that seed
+    image = maps["image_id"].iloc[0]
+    stored = pd.read_parquet(res / "attributions" / "gradcam" / "test" / arch / f"{image}.parquet").set_index("seed")
+    np.testing.assert_allclose(
+        as_map[("gradcam", image, "original")].ravel(), np.asarray(stored.loc[0, "map"]), rtol=1e-4, atol=1e-6
+    )
+
+    faith = pd.read_parquet(res / "faithfulness" / "mpm" / f"{arch}.parquet")
+    assert len(faith) == 2 * 2  # 2 explanation images x 2 seeds
+    row = faith.iloc[-1]
+    table = pd.read_parquet(res / "attributions" / "mpm" / "test" / arch / f"{row.image_id}.parquet").set_index("seed")
+    variants, _ = load_variants(
+        arch,
+        [res / "models" / "exp12" / arch / f"seed{s}" / "head.safetensors" for s in (0, 1)],
+        [res / "pruning" / "test" / arch / f"seed{s}.json" for s in (0, 1)],
+    )
+    images = pd.read_parquet(res / "data" / "images.parquet").set_index("image_id")
+    x = load_image(res / "synthetic" / images.loc[row.image_id, "path"], resize=64, crop=64)
+    saliency = np.asarray(table.loc[row.seed, "map"]).reshape(64, 64)
+    expected = faithfulness_curves(variants, x, saliency, steps=16)[row.seed]
+    np.testing.assert_allclose(row.deletion_morf, expected["deletion_morf"], rtol=1e-4, atol=1e-5)
+    assert row.gap == pytest.approx(expected["deletion_morf_auc"] - expected["deletion_lerf_auc"], abs=1e-5)
+
+    card = pd.read_csv(res / "tables" / "table9_scorecard.csv").set_index(["method", "arch"])
+    assert len(card) == 3 * 2 and set(card["sanity"]) <= {"pass", "fail (model)", "fail (data)", "fail (model, data)"}
+    mine = faith.groupby("image_id")["gap"].mean().mean()
+    assert card.loc[("mpm", arch), "faithfulness_gap_mean"] == pytest.approx(mine, abs=1e-9)
+    within = pd.read_parquet(res / "consistency" / "within_mpm.parquet")
+    expected_r = within[(within["arch"] == arch) & (within["subset"] == "test")]["pearson"].mean()
+    assert card.loc[("mpm", arch), "within_r_mean"] == pytest.approx(expected_r)
+    text = (res / "scorecard" / "scorecard.md").read_text()
+    assert "Does agreement imply correctness?" in text and "| method" in text
+
+
 def test_report_builds_with_every_figure_and_table(tiny_run):
     work, _ = tiny_run
     run_snakemake(work, "--report", "results/report.html")
@@ -244,6 +302,10 @@ def test_report_builds_with_every_figure_and_table(tiny_run):
         "table4_within_gradcam.csv",
         "table8_localization.csv",
         "fig6_consistency_vs_localization.png",
+        "table9_scorecard.csv",
+        "scorecard.html",
+        "fig7_sanity_checks.png",
+        "fig8_faithfulness.png",
     ):
         assert needle in html, needle
 
@@ -279,6 +341,8 @@ MPM_CONSUMERS = {
     "ensemble_attributions",
     "localization",
     "table_localization",
+    "faithfulness",
+    "scorecard",
     "figure",
 }
 

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from authxai.evaluation import mean_pairwise_r, mean_sd
+from authxai.evaluation import image_bootstrap_ci, mean_pairwise_r, mean_sd, with_ci
+from authxai.uncertainty import bootstrap_ci
 
 #: Top-p% fractions of the IoU analysis (the paper's 5, 15 and 25 %).
 IOU_FRACTIONS = (0.05, 0.15, 0.25)
@@ -107,6 +108,20 @@ def across_matrix(across: pd.DataFrame, archs: list[str], value: str = "pearson"
     return out
 
 
+def across_matrix_ci(
+    across: pd.DataFrame, archs: list[str], value: str = "pearson", n_boot: int = 2000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) matrices: 95% bootstrap CI over images of each pair's mean ``value``
+    (the diagonal is exactly 1)."""
+    low, high = np.eye(len(archs)), np.eye(len(archs))
+    for (a, b), sub in across.groupby(["arch_a", "arch_b"]):
+        i, j = archs.index(a), archs.index(b)
+        _, lo, hi = bootstrap_ci(sub[value].to_numpy(), n_boot=n_boot, seed=seed)
+        low[i, j] = low[j, i] = lo
+        high[i, j] = high[j, i] = hi
+    return low, high
+
+
 def representational_similarity(embeddings: list[np.ndarray]) -> float:
     """Mean pairwise correlation of the variants' RSMs (upper triangles).
 
@@ -158,23 +173,26 @@ def variant_similarity(variants: pd.DataFrame, images: list[str]) -> dict[str, f
     return {"prediction_similarity": mean_pairwise_r(preds), "rsm_similarity": representational_similarity(embs)}
 
 
-def within_table(per_image: pd.DataFrame, similarity: pd.DataFrame) -> pd.DataFrame:
+def within_table(per_image: pd.DataFrame, similarity: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Tables 4/5: per architecture, prediction and RSM similarity of its variants next to the
-    mean ± SD over explanation images of their maps' pairwise Pearson r and top-p% IoU."""
+    mean ± SD [95% bootstrap CI of the mean] over explanation images of their maps' pairwise
+    Pearson r and top-p% IoU."""
     by_arch = similarity.set_index("arch")
     rows = []
     for arch, sub in per_image.groupby("arch", sort=False):
         row = {"arch": arch, "images": len(sub), **by_arch.loc[arch].to_dict()}
         for col in [c for c in sub.columns if c == "pearson" or c.startswith("iou")]:
-            row[col] = mean_sd(sub[col])
+            _, low, high = bootstrap_ci(sub[col].to_numpy(), n_boot=n_boot, seed=seed)
+            row[col] = with_ci(mean_sd(sub[col]), low, high)
             row[f"{col}_mean"] = sub[col].mean()
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def relations_table(per_image: pd.DataFrame, variants: pd.DataFrame) -> pd.DataFrame:
-    """Table 6: per method, architecture and image set, Pearson r (p) of within-architecture
-    map consistency with the image's authenticity MOS and with the variants' mean absolute error."""
+def relations_table(per_image: pd.DataFrame, variants: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Table 6: per method, architecture and image set, Pearson r (p, 95% bootstrap CI over
+    images) of within-architecture map consistency with the image's authenticity MOS and with
+    the variants' mean absolute error."""
     err = variants.assign(abs_error=(variants["y_hat"] - variants["y"]).abs())
     per_img = err.groupby(["arch", "image_id"]).agg(mos=("y", "first"), mae=("abs_error", "mean")).reset_index()
     merged = per_image.merge(per_img, on=["arch", "image_id"], how="left")
@@ -183,7 +201,13 @@ def relations_table(per_image: pd.DataFrame, variants: pd.DataFrame) -> pd.DataF
         row = {"method": method, "arch": arch, "subset": subset}
         for target in ("mos", "mae"):
             res = relation(sub["pearson"], sub[target])
-            row.update({f"r_{target}": res["r"], f"p_{target}": res["p"]})
+            low, high = (
+                image_bootstrap_ci(sub[target].to_numpy(), sub["pearson"].to_numpy(), "plcc", n_boot, seed)
+                if len(sub) > 2
+                else (np.nan, np.nan)
+            )
+            ci = f"[{low:.2f}, {high:.2f}]" if np.isfinite([low, high]).all() else ""
+            row.update({f"r_{target}": res["r"], f"p_{target}": res["p"], f"r_{target}_ci": ci})
         row["n"] = len(sub)
         rows.append(row)
     return pd.DataFrame(rows)

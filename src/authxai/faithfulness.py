@@ -103,3 +103,25 @@ def faithfulness_curves(
             result[f"{name}_auc"] = curve_auc(moved[k, :, v])
         results.append(result)
     return results
+
+
+def variant_faithfulness(
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    image: torch.Tensor,
+    maps: list[np.ndarray],
+    steps: int = 16,
+    baseline: float = 0.0,
+    batch_size: int = 64,
+) -> list[dict[str, np.ndarray | float]]:
+    """Each variant's own map scored on its own output: ``maps[k]`` against output column k.
+
+    The trunk is shared by every variant's perturbed images in the batches of ``forward``; the
+    other variants' outputs on them cost only their heads and are dropped.
+    """
+    return [faithfulness_curves(forward, image, m, steps, baseline, batch_size)[k] for k, m in enumerate(maps)]
+
+
+def faithfulness_gap(row: dict) -> float:
+    """Deletion MoRF area minus LeRF area (rating units): > 0 when removing what the map calls
+    relevant moves the output more than removing what it calls irrelevant."""
+    return float(row["deletion_morf_auc"] - row["deletion_lerf_auc"])

@@ -13,7 +13,7 @@ authenticity; both signs mean "this region matters"):
   tolerance of a few pixels (Zhang et al. 2018).
 
 Maps at another resolution than the mask are resized to it first (:func:`to_mask_grid`).
-:func:`bootstrap_ci` gives percentile intervals of a mean over images; :func:`localization_per_map`
+Bootstrap intervals over images come from :mod:`authxai.uncertainty`; :func:`localization_per_map`
 and :func:`localization_summary` turn attribution tables into the localization table.
 """
 
@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 from scipy import ndimage, stats
+
+from authxai.uncertainty import ci_cells, summarize_with_ci
 
 
 def to_mask_grid(saliency: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -85,24 +87,6 @@ def localization_scores(saliency: np.ndarray, mask: np.ndarray) -> dict[str, flo
     return {name: score(saliency, mask) for name, score in LOCALIZATION_SCORES.items()}
 
 
-def bootstrap_ci(
-    values: np.ndarray, n_boot: int = 2000, level: float = 0.95, seed: int = 0
-) -> tuple[float, float, float]:
-    """Mean and percentile bootstrap CI of the mean of ``values`` (NaNs dropped).
-
-    Resamples the values (images, or seeds) with replacement ``n_boot`` times.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    values = values[~np.isnan(values)]
-    if values.size == 0:
-        return (float("nan"),) * 3
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, values.size, size=(n_boot, values.size))].mean(axis=1)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return float(values.mean()), float(low), float(high)
-
-
 def cue_mask(path: str | Path) -> np.ndarray:
     """Boolean cue mask from the planted-cue study's bit-field PNG (any bit set = cue)."""
     with Image.open(path) as image:
@@ -143,18 +127,11 @@ def localization_summary(
     Several maps of one image (the seeds of an architecture) are first averaged per image, so
     the bootstrap resamples images, the unit the CI is about.
     """
-    scores = [*LOCALIZATION_SCORES, "mask_fraction"]
-    per_image = per_map.groupby([*by, "image_id"], sort=False)[scores].mean().reset_index()
-    rows = []
-    for key, sub in per_image.groupby(by, sort=False):
-        row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
-        row["images"] = len(sub)
-        for score in LOCALIZATION_SCORES:
-            mean, low, high = bootstrap_ci(sub[score].to_numpy(), n_boot=n_boot, level=level, seed=seed)
-            row.update({score: mean, f"{score}_low": low, f"{score}_high": high})
-        row["energy_chance"] = float(sub["mask_fraction"].mean())
-        rows.append(row)
-    return pd.DataFrame(rows)
+    summary = summarize_with_ci(
+        per_map, by, [*LOCALIZATION_SCORES, "mask_fraction"], n_boot=n_boot, seed=seed, level=level
+    )
+    summary = summary.rename(columns={"n_image_id": "images", "mask_fraction": "energy_chance"})
+    return summary.drop(columns=["mask_fraction_low", "mask_fraction_high"])
 
 
 def maps_to_score(variant_maps: pd.DataFrame, ensemble_maps: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -182,19 +159,11 @@ def maps_to_score(variant_maps: pd.DataFrame, ensemble_maps: pd.DataFrame | None
     return pd.concat(parts, ignore_index=True)
 
 
-def format_ci(mean: float, low: float, high: float, fmt: str = ".2f") -> str:
-    """``mean [low, high]`` for a table cell."""
-    return f"{mean:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
-
-
 def localization_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Table 8: per method, regime, architecture and kind of map, each score's mean [95% CI]
     over images (cells as text, numeric ``<score>_mean/_low/_high`` beside them)."""
     table = summary[["method", "regime", "arch", "kind", "images"]].copy()
-    for score in LOCALIZATION_SCORES:
-        table[score] = [
-            format_ci(m, lo, hi) for m, lo, hi in summary[[score, f"{score}_low", f"{score}_high"]].to_numpy()
-        ]
+    table[list(LOCALIZATION_SCORES)] = ci_cells(summary, list(LOCALIZATION_SCORES))
     table["energy_chance"] = summary["energy_chance"]
     for score in LOCALIZATION_SCORES:
         table[[f"{score}_mean", f"{score}_low", f"{score}_high"]] = summary[[score, f"{score}_low", f"{score}_high"]]

@@ -223,10 +223,18 @@ def read_delimited(path: str | os.PathLike, schema: TableSchema | None = None) -
 def write_markdown_and_csv(df: pd.DataFrame, stem: str | os.PathLike, floatfmt: str = ".3f") -> None:
     """Write ``<stem>.csv`` and ``<stem>.md`` (a pipe table) atomically.
 
-    A numeric ``<col>_mean`` next to a formatted ``<col>`` (e.g. "0.58 ± 0.05") stays in the
-    csv for machines and is left out of the markdown for readers.
+    Numeric ``<col>_mean``/``_low``/``_high`` next to a formatted ``<col>`` (e.g. "0.58 [0.51,
+    0.64]") stay in the csv for machines and are left out of the markdown for readers.
     """
-    readable = df.drop(columns=[c for c in df.columns if c.endswith("_mean") and c.removesuffix("_mean") in df.columns])
+    numeric = [
+        c
+        for c in df.columns
+        for suffix in ("_mean", "_low", "_high")
+        if c.endswith(suffix)
+        and c.removesuffix(suffix) in df.columns
+        and not pd.api.types.is_numeric_dtype(df[c.removesuffix(suffix)])
+    ]
+    readable = df.drop(columns=numeric)
     for col in readable.columns:
         if not pd.api.types.is_float_dtype(readable[col]):
             continue

@@ -40,4 +40,7 @@ def run_script(main: Callable[[Any], None], smk: Any) -> None:
     except InputError as exc:
         log.error("%s", exc)
         sys.exit(1)
+    except Exception:  # a bug, not bad input: the traceback belongs in the job's log too
+        log.exception("rule %s failed after %.1f s", smk.rule, time.perf_counter() - start)
+        raise
     log.info("rule %s finished in %.1f s", smk.rule, time.perf_counter() - start)

@@ -47,5 +47,6 @@ for _method in METHODS:
             root=config["dataset"]["root"],
             preprocess=lambda wc: preprocess(wc.arch),
             device=config["models"]["device"],
+            weights=lambda wc: config["models"]["weights"].get(wc.arch),
         script:
             "../scripts/attribute.py"

@@ -178,6 +178,10 @@ if ENSEMBLE:
 LOCALIZATION = config["dataset"]["kind"] == "synthetic"
 if LOCALIZATION:
     TABLES.append("table8_localization")
+#: Sanity checks, faithfulness and the scorecard explain Experiment 2's variants (test).
+SCORECARD = "test" in REGIMES
+if SCORECARD:
+    TABLES.append("table9_scorecard")
 if ACROSS_METHODS:
     _across = {m: f"results/consistency/across_{m}.parquet" for m in ACROSS_METHODS}
     FIGURE_INPUTS["fig3_across_arch"] = _across
@@ -201,6 +205,16 @@ if LOCALIZATION and WITHIN_METHODS:
             f"localization_{m}": f"results/localization/{m}.parquet"
             for m in WITHIN_METHODS
         },
+    }
+if SCORECARD:
+    FIGURE_INPUTS["fig7_sanity_checks"] = {
+        "maps": f"results/sanity/{ARCHS[0]}_maps.parquet",
+        **{f"sanity_{arch}": f"results/sanity/{arch}.parquet" for arch in ARCHS},
+    }
+    FIGURE_INPUTS["fig8_faithfulness"] = {
+        f"faithfulness_{m}_{arch}": f"results/faithfulness/{m}/{arch}.parquet"
+        for m in METHODS
+        for arch in ARCHS
     }
 if ENSEMBLE_METHODS:
     FIGURE_INPUTS["fig5_ensemble_maps"] = {
@@ -227,6 +241,27 @@ wildcard_constraints:
     regime="|".join(REGIMES),
     image="|".join(sorted({i for ids in ATTRIBUTE.values() for i in ids})),
     experiment="|".join(EXPERIMENTS),
+
+
+def scorecard_inputs(wildcards=None):
+    """Per-method results the scorecard puts side by side (named groups of files)."""
+    inputs = {
+        "sanity": expand("results/sanity/{arch}.parquet", arch=ARCHS),
+        "faithfulness": expand(
+            "results/faithfulness/{method}/{arch}.parquet", method=METHODS, arch=ARCHS
+        ),
+        "within": expand(
+            "results/consistency/within_{method}.parquet", method=WITHIN_METHODS
+        ),
+        "across": expand(
+            "results/consistency/across_{method}.parquet", method=ACROSS_METHODS
+        ),
+    }
+    if LOCALIZATION:
+        inputs["localization"] = expand(
+            "results/localization/{method}.parquet", method=METHODS
+        )
+    return inputs
 
 
 def dataset_inputs(wildcards=None):

@@ -54,6 +54,8 @@ rule table_consistency:
         "../../envs/authxai.yaml"
     params:
         tables=[WITHIN_TABLES[m] for m in WITHIN_METHODS],
+        n_boot=config["uncertainty"]["n_boot"],
+        seed=config["seed"],
     script:
         "../scripts/table_consistency.py"
 
@@ -87,5 +89,8 @@ rule consistency_relations:
         f"{LOGS}/consistency_relations.log",
     conda:
         "../../envs/authxai.yaml"
+    params:
+        n_boot=config["uncertainty"]["n_boot"],
+        seed=config["seed"],
     script:
         "../scripts/consistency_relations.py"

@@ -13,6 +13,7 @@ rule ensemble:
         archs=ARCHS,
         seed=config["seed"],
         settings=config["ensemble"],
+        n_boot=config["uncertainty"]["n_boot"],
     script:
         "../scripts/ensemble.py"
 

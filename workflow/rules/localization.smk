@@ -37,7 +37,7 @@ rule table_localization:
     conda:
         "../../envs/authxai.yaml"
     params:
-        n_boot=config["localization"]["n_boot"],
+        n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],
     script:
         "../scripts/table_localization.py"

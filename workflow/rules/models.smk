@@ -95,5 +95,8 @@ rule table_experiment1:
         f"{LOGS}/table_experiment1.log",
     conda:
         "../../envs/authxai.yaml"
+    params:
+        n_boot=config["uncertainty"]["n_boot"],
+        seed=config["seed"],
     script:
         "../scripts/table_experiment1.py"

@@ -7,11 +7,9 @@ import pandas as pd
 import torch
 
 from authxai.attribution.pipeline import explain_variants
-from authxai.attribution.variants import SharedTrunkVariants
-from authxai.models.backbones import build_backbone, pick_device, split_backbone
+from authxai.attribution.variants import load_variants
+from authxai.models.backbones import pick_device
 from authxai.models.features import load_image
-from authxai.models.heads import load_head
-from authxai.pruning import load_pruning
 from authxai.tables import read_parquet, write_parquet
 from authxai.workflow import log, run_script
 
@@ -21,10 +19,7 @@ def main(smk):
     wc, device = smk.wildcards, pick_device(smk.params.device)
     row = read_parquet(smk.input.images).set_index("image_id").loc[wc.image]
     image = load_image(Path(smk.params.root) / row["path"], **smk.params.preprocess).to(device)
-    trunk, tail = split_backbone(build_backbone(wc.arch).to(device), wc.arch)
-    heads = [load_head(p).to(device) for p in smk.input.heads]
-    records = [load_pruning(p) for p in smk.input.pruning]
-    variants = SharedTrunkVariants(trunk, tail, heads, [rec["mask"].to(device) for rec in records]).eval()
+    variants, records = load_variants(wc.arch, smk.input.heads, smk.input.pruning, device, smk.params.weights)
     rows = explain_variants(smk.params.method, variants, image, smk.params.settings)
     log.info("%s %s %s %s: %d variants on %s", smk.params.method, wc.regime, wc.arch, wc.image, len(rows), device)
     meta = {"method": smk.params.method, "arch": wc.arch, "regime": wc.regime, "image_id": wc.image}

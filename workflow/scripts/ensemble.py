@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from authxai.ensemble import bagging, stacking_oof, stacking_weights
-from authxai.evaluation import mean_sd, regression_metrics
+from authxai.evaluation import image_bootstrap_ci, mean_sd, regression_metrics, with_ci
 from authxai.tables import atomic_path, provenance, read_parquet, write_markdown_and_csv, write_parquet
 from authxai.workflow import log, run_script
 
@@ -24,17 +24,26 @@ def main(smk):
         "stacking": stacking_oof(x, y, cfg["folds"], smk.params.seed, cfg["alpha"]),
     }
     rows = []
+    metrics = ("rmse", "plcc", "srcc")
+    n_boot, seed = smk.params.n_boot, smk.params.seed
     for arch in smk.params.archs:
         per_variant = [regression_metrics(y, wide[(arch, s)].to_numpy()) for s in wide[arch].columns]
         rows.append(
             {"model": arch, "variants": len(per_variant)}
-            | {k: mean_sd([m[k] for m in per_variant]) for k in ("rmse", "plcc", "srcc")}
-            | {f"{k}_mean": float(np.mean([m[k] for m in per_variant])) for k in ("rmse", "plcc", "srcc")}
+            | {
+                k: with_ci(
+                    mean_sd([m[k] for m in per_variant]), *image_bootstrap_ci(y, wide[arch].to_numpy(), k, n_boot, seed)
+                )
+                for k in metrics
+            }
+            | {f"{k}_mean": float(np.mean([m[k] for m in per_variant])) for k in metrics}
         )
     for name, pred in ens.items():
         m = regression_metrics(y, pred)
         rows.append(
-            {"model": name, "variants": x.shape[1]} | {k: f"{m[k]:.3f}" for k in m} | {f"{k}_mean": m[k] for k in m}
+            {"model": name, "variants": x.shape[1]}
+            | {k: with_ci(f"{m[k]:.3f}", *image_bootstrap_ci(y, pred, k, n_boot, seed)) for k in metrics}
+            | {f"{k}_mean": m[k] for k in metrics}
         )
     table = pd.DataFrame(rows)
     log.info("Table 7 on %d global test images\n%s", len(y), table.to_string(index=False))

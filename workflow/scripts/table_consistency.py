@@ -9,7 +9,10 @@ def main(smk):
     for name, per_image_path, summary_path in zip(smk.params.tables, smk.input.per_image, smk.input.summaries):
         per_image = read_parquet(per_image_path)
         table = within_table(
-            per_image[per_image["subset"] == "test"], read_parquet(summary_path).drop(columns="method")
+            per_image[per_image["subset"] == "test"],
+            read_parquet(summary_path).drop(columns="method"),
+            smk.params.n_boot,
+            smk.params.seed,
         )
         log.info("%s\n%s", name, table.to_string(index=False))
         write_markdown_and_csv(table, smk.output[f"{name}_csv"].removesuffix(".csv"))

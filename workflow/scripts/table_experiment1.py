@@ -14,7 +14,7 @@ def main(smk):
     auth = reliability[reliability["dimension"] == "authenticity"]
     human = float(auth["spearman_brown"].iloc[0]) if len(auth) else None
     for name, table in (
-        ("table2_performance", table2(metrics, predictions, human)),
+        ("table2_performance", table2(metrics, predictions, human, smk.params.n_boot, smk.params.seed)),
         ("table3_beyond_quality", table3(metrics)),
     ):
         log.info("%s\n%s", name, table.to_string(index=False))

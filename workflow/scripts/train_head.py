@@ -4,9 +4,9 @@ import torch
 
 from authxai.data.adapters import IMAGES
 from authxai.models.backbones import get_spec
-from authxai.models.features import load_features, rows_for
+from authxai.models.features import load_features
 from authxai.models.heads import save_head
-from authxai.models.training import train_head
+from authxai.models.training import role_tensors, train_head
 from authxai.tables import read_parquet, write_parquet
 from authxai.workflow import run_script
 
@@ -18,14 +18,7 @@ def main(smk):
     mos = read_parquet(smk.input.images, IMAGES).set_index("image_id")["mos_authenticity"]
     splits = read_parquet(smk.input.splits)
     for seed, head_path, history_path in zip(smk.params.seeds, smk.output.heads, smk.output.histories):
-        mine = splits[(splits["seed"] == seed) & (splits["experiment"] == experiment)]
-        data = {}
-        for role in ("train", "val"):
-            wanted = mine.loc[mine["role"] == role, "image_id"].to_numpy()
-            data[role] = (
-                tensors["embedding"][rows_for(ids, wanted)],
-                torch.tensor(mos.loc[wanted].to_numpy(), dtype=torch.float32),
-            )
+        data = role_tensors(tensors["embedding"], ids, mos, splits, experiment, seed)
         head, history = train_head(
             *data["train"],
             *data["val"],

@@ -79,3 +79,23 @@ def cached_variant_outputs(
         preds.append(pred)
         embs.append(emb)
     return torch.cat(preds), torch.cat(embs)
+
+
+def load_variants(
+    arch: str,
+    head_paths: list,
+    pruning_paths: list,
+    device: torch.device | str = "cpu",
+    weights: str | None = None,
+) -> tuple[SharedTrunkVariants, list[dict]]:
+    """The pruned variants of one architecture from their head and pruning files (same order),
+    and the pruning records (seed, removed channels, mask)."""
+    from authxai.models.backbones import build_backbone, split_backbone
+    from authxai.models.heads import load_head
+    from authxai.pruning import load_pruning
+
+    trunk, tail = split_backbone(build_backbone(arch, weights).to(device), arch)
+    heads = [load_head(p).to(device) for p in head_paths]
+    records = [load_pruning(p) for p in pruning_paths]
+    variants = SharedTrunkVariants(trunk, tail, heads, [rec["mask"].to(device) for rec in records]).eval()
+    return variants, records

@@ -15,6 +15,7 @@ from authxai.figures.consistency import (
 )
 from authxai.figures.models import fig_pred_vs_obs
 from authxai.figures.psychometrics import fig2_psychometrics, figA1_kept_vs_removed
+from authxai.figures.scorecard import fig7_sanity_checks, fig8_faithfulness
 
 #: Figure name (or prefix, for per-architecture figures such as fig_pred_vs_obs_<arch>) -> drawer.
 FIGURES = {
@@ -29,6 +30,8 @@ FIGURES = {
     "fig4_across_examples": fig4_across_examples,
     "fig5_ensemble_maps": fig5_ensemble_maps,
     "fig6_consistency_vs_localization": fig6_consistency_vs_localization,
+    "fig7_sanity_checks": fig7_sanity_checks,
+    "fig8_faithfulness": fig8_faithfulness,
 }
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from authxai.attribution.pipeline import map_array
-from authxai.consistency import across_matrix, relation
+from authxai.consistency import across_matrix, across_matrix_ci, relation
 from authxai.figures.attribution import _photo, _signed
 from authxai.figures.common import new_figure, panel_label
 from authxai.tables import read_parquet
@@ -26,8 +26,16 @@ def _archs(across: pd.DataFrame) -> list[str]:
     return sorted(set(across["arch_a"]) | set(across["arch_b"]))
 
 
-def _matrix(ax, fig, matrix: np.ndarray, archs: list[str], title: str, vmin: float = -1.0) -> None:
-    """Architecture × architecture matrix with values written in the cells."""
+def _matrix(
+    ax,
+    fig,
+    matrix: np.ndarray,
+    archs: list[str],
+    title: str,
+    vmin: float = -1.0,
+    ci: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
+    """Architecture × architecture matrix with values (and 95% CIs) written in the cells."""
     im = ax.imshow(matrix, cmap="RdBu_r" if vmin < 0 else "viridis", vmin=vmin, vmax=1)
     ax.set_xticks(
         range(len(archs)), [a.replace("efficientnet_", "") for a in archs], rotation=45, ha="right", fontsize=7
@@ -36,7 +44,11 @@ def _matrix(ax, fig, matrix: np.ndarray, archs: list[str], title: str, vmin: flo
     for i in range(len(archs)):
         for j in range(len(archs)):
             dark = abs(matrix[i, j]) > 0.6 if vmin < 0 else matrix[i, j] < 0.5
-            ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=7, color="w" if dark else "k")
+            text = f"{matrix[i, j]:.2f}"
+            if ci is not None and i != j:
+                text += f"\n[{ci[0][i, j]:.2f}, {ci[1][i, j]:.2f}]"
+            size = 7 if ci is None or len(archs) <= 4 else 5
+            ax.text(j, i, text, ha="center", va="center", fontsize=size, color="w" if dark else "k")
     ax.set_title(title, fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
 
@@ -53,7 +65,8 @@ def fig3_across_arch(inputs: dict[str, str]):
             fig,
             across_matrix(table, archs, "pearson", "mean"),
             archs,
-            f"{METHOD_LABEL[method]} (mean r, {n} images)",
+            f"{METHOD_LABEL[method]} (mean r [95% CI], {n} images)",
+            ci=across_matrix_ci(table, archs, "pearson"),
         )
         panel_label(axes[0, k], "ABC"[k])
     return fig

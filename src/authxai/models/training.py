@@ -76,6 +76,24 @@ def train_head(
     return head, history
 
 
+def role_tensors(
+    embeddings: torch.Tensor, ids: list[str], mos: pd.Series, splits: pd.DataFrame, experiment: str, seed: int
+) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Role (train, val, …) -> (embeddings, MOS) of one seed's split of an experiment.
+
+    ``ids`` are the feature cache's image ids, ``mos`` is indexed by image id, ``splits`` is the
+    make_splits table (seed, experiment, role, image_id).
+    """
+    from authxai.models.features import rows_for
+
+    mine = splits[(splits["seed"] == seed) & (splits["experiment"] == experiment)]
+    data = {}
+    for role, sub in mine.groupby("role", sort=False):
+        wanted = sub["image_id"].to_numpy()
+        data[role] = (embeddings[rows_for(ids, wanted)], torch.tensor(mos.loc[wanted].to_numpy(), dtype=torch.float32))
+    return data
+
+
 @torch.no_grad()
 def predict(head: RegressionHead, x: torch.Tensor) -> np.ndarray:
     """Predictions of a head in eval mode as a numpy array."""

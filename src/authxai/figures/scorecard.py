@@ -1,0 +1,91 @@
+"""Figures of the scorecard (beyond the paper): Figure 7, the randomization sanity checks, and
+Figure 8, the deletion/insertion faithfulness curves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from authxai.attribution.pipeline import map_array
+from authxai.figures.common import new_figure, panel_label
+from authxai.figures.consistency import METHOD_LABEL, METHOD_ORDER
+from authxai.tables import read_parquet
+
+LEVEL_LABEL = {"original": "original", "head": "head re-init", "data": "permuted\nratings", "all": "all stages"}
+
+
+def _level_order(similarity: pd.DataFrame) -> list[str]:
+    """Levels from the least to the most destroyed model, the data test last."""
+    model = similarity[similarity["level"] != "data"].drop_duplicates("level").sort_values("stages", kind="stable")
+    return ["original", *model["level"], "data"]
+
+
+def _label(level: str) -> str:
+    return LEVEL_LABEL.get(level, f"+ top {level.removeprefix('top')}\nstages")
+
+
+def fig7_sanity_checks(inputs: dict[str, str]):
+    """(A) one image's maps per method as the model is randomized (first architecture);
+    (B) Spearman r of |original| and |randomized| maps per level, mean over images, per
+    architecture; a method passes below the dashed line."""
+    maps = read_parquet(inputs["maps"])
+    similarity = pd.concat([read_parquet(p) for k, p in inputs.items() if k.startswith("sanity_")], ignore_index=True)
+    levels = _level_order(similarity)
+    methods = [m for m in METHOD_ORDER if m in set(maps["method"])]
+    image = sorted(maps["image_id"].unique())[0]
+    fig, axes = new_figure(len(levels) + 1, width=1.7, height=1.75, nrows=len(methods))
+    for i, method in enumerate(methods):
+        rows = maps[(maps["method"] == method) & (maps["image_id"] == image)].set_index("level")
+        for j, level in enumerate(levels):
+            ax = axes[i, j]
+            values = np.abs(map_array(rows.loc[level]))
+            ax.imshow(values / (values.max() or 1.0), cmap="magma", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(_label(level), fontsize=7)
+            if j == 0:
+                ax.set_ylabel(METHOD_LABEL[method], fontsize=8)
+        ax = axes[i, -1]
+        sub = similarity[similarity["method"] == method]
+        for arch, per_arch in sub.groupby("arch", sort=True):
+            means = per_arch.groupby("level")["spearman_abs"].mean().reindex(levels[1:])
+            ax.plot(
+                range(len(means)), means.to_numpy(), marker="o", ms=3, lw=1, label=arch.replace("efficientnet_", "")
+            )
+        ax.axhline(float(similarity["threshold"].iloc[0]), color="0.4", ls="--", lw=0.8)
+        ax.set_ylim(-0.3, 1.05)
+        ax.set_xticks(range(len(levels) - 1), [_label(lv).split("\n")[0] for lv in levels[1:]], rotation=60, fontsize=6)
+        ax.tick_params(axis="y", labelsize=6)
+        ax.set_ylabel("Spearman r", fontsize=7)
+        if i == 0:
+            ax.legend(fontsize=5, frameon=False)
+    panel_label(axes[0, 0], "A")
+    panel_label(axes[0, -1], "B")
+    fig.suptitle(f"Sanity checks: |map| of {maps['arch'].iloc[0]} on {image} as the model is randomized", fontsize=9)
+    return fig
+
+
+def fig8_faithfulness(inputs: dict[str, str]):
+    """Mean over images and variants of |Δ prediction| after deleting (MoRF solid, LeRF dashed)
+    or inserting (dotted) pixels in each map's order, per method; one colour per architecture."""
+    table = pd.concat([read_parquet(p) for p in inputs.values()], ignore_index=True)
+    methods = [m for m in METHOD_ORDER if m in set(table["method"])]
+    fig, axes = new_figure(len(methods), width=3.2, height=2.9)
+    styles = {"deletion_morf": "-", "deletion_lerf": "--", "insertion_morf": ":"}
+    colours = dict(zip(sorted(table["arch"].unique()), ["C0", "C1", "C2", "C3", "C4", "C5"]))
+    for k, method in enumerate(methods):
+        ax = axes[0, k]
+        for arch, sub in table[table["method"] == method].groupby("arch", sort=True):
+            for curve, style in styles.items():
+                values = np.stack(sub[curve].map(np.asarray).to_list()).mean(axis=0)
+                x = np.linspace(0, 1, len(values))
+                label = f"{arch.replace('efficientnet_', '')} {curve.replace('_morf', '').replace('_', ' ')}"
+                ax.plot(x, values, style, color=colours[arch], lw=1.2, label=label if k == 0 else None)
+        ax.set_title(METHOD_LABEL[method], fontsize=9)
+        ax.set_xlabel("fraction of pixels removed / restored")
+        if k == 0:
+            ax.set_ylabel("|Δ prediction| (rating units)")
+        panel_label(ax, "ABC"[k])
+    fig.legend(loc="outside lower center", ncol=3, fontsize=6, frameon=False)
+    return fig

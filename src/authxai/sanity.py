@@ -1,0 +1,216 @@
+"""Sanity checks for saliency maps (Adebayo et al. 2018), for regression heads on frozen trunks.
+
+A map that explains *the model* must change when the model is destroyed. Two tests:
+
+- **model-parameter randomization**: re-initialize the regression head, then additionally the
+  backbone's stages from the top (output side) down (:func:`cascade_stages`,
+  :func:`randomized_backbone`);
+- **data randomization**: train the head on permuted ratings (:func:`permuted_targets`), so it
+  can only memorize noise.
+
+The randomized model's map is compared with the original's (:func:`map_similarity`: Spearman
+rank correlation of the magnitudes, as in Adebayo et al., and SSIM of the max-normalized
+magnitudes). A method *passes* a test when the mean similarity over images falls below a
+threshold (:func:`sanity_verdicts`); a method whose maps stay put (an edge detector) fails.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import stats
+from skimage.metrics import structural_similarity
+from torch import nn
+
+from authxai.models.backbones import get_spec
+from authxai.models.heads import RegressionHead
+
+#: Per family: the ImageNet output layers the embedding never reaches (randomizing them would
+#: change nothing, so they are not stages of the cascade).
+UNUSED_OUTPUT = {
+    "vgg": ("classifier.6",),
+    "resnet": ("fc",),
+    "densenet": ("classifier",),
+    "efficientnet": ("classifier",),
+    "efficientnet_lite": ("classifier",),
+}
+#: Similarities of a randomized map to the original (higher = less changed).
+SIMILARITIES = ("spearman_abs", "ssim")
+
+
+def cascade_stages(model: nn.Module, arch: str) -> list[str]:
+    """Names of the backbone's stages with parameters, top (output side) first.
+
+    A stage is a top-level child, or a child of a top-level ``Sequential`` (timm's ``blocks``,
+    torchvision's ``features`` and ``layerN``, VGG's classifier layers).
+    """
+    skip = set(UNUSED_OUTPUT[get_spec(arch).family])
+    stages = []
+    for name, child in model.named_children():
+        parts = child.named_children() if isinstance(child, nn.Sequential) else [("", child)]
+        for sub, module in parts:
+            full = f"{name}.{sub}" if sub else name
+            if full not in skip and name not in skip and any(True for _ in module.parameters()):
+                stages.append(full)
+    return stages[::-1]
+
+
+def reinitialize(module: nn.Module, seed: int) -> nn.Module:
+    """Re-draw every parameter of ``module`` with its layers' default initialization (in place)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for sub in module.modules():
+            if hasattr(sub, "reset_parameters"):
+                sub.reset_parameters()
+    return module
+
+
+def randomized_backbone(model: nn.Module, arch: str, depth: int | None, seed: int = 0) -> nn.Module:
+    """A copy of ``model`` with its top ``depth`` stages re-initialized (``None``: all of them)."""
+    stages = cascade_stages(model, arch)
+    chosen = stages if depth is None else stages[:depth]
+    copied = copy.deepcopy(model)
+    for k, name in enumerate(chosen):
+        reinitialize(copied.get_submodule(name), seed + k)
+    return copied.eval().requires_grad_(False)
+
+
+def reinitialized_head(head: RegressionHead, seed: int) -> RegressionHead:
+    """A head of the same shape with freshly drawn weights (its output bias kept, so the
+    prediction stays on the rating scale)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        fresh = RegressionHead(head.in_dim, head.hidden, head.dropout)
+    with torch.no_grad():
+        fresh.out.bias.copy_(head.out.bias)
+    return fresh.eval()
+
+
+def permuted_targets(y: torch.Tensor, seed: int) -> torch.Tensor:
+    """The ratings shuffled over images: a head trained on them can only memorize noise."""
+    gen = torch.Generator().manual_seed(seed)
+    return y[torch.randperm(len(y), generator=gen)]
+
+
+def _normalized_magnitude(m: np.ndarray) -> np.ndarray:
+    mag = np.abs(np.asarray(m, dtype=np.float64))
+    top = mag.max()
+    return mag / top if top > 0 else mag
+
+
+def map_similarity(original: np.ndarray, randomized: np.ndarray) -> dict[str, float]:
+    """Spearman rank correlation of the magnitudes and SSIM of the max-normalized magnitudes.
+
+    Maps of different resolutions are compared on the original's grid. A flat map (e.g. Grad-CAM
+    of a random head, all negative before the ReLU) has no ranking: its Spearman r with a
+    structured map is 0, with another flat map 1.
+    """
+    from authxai.localization import to_mask_grid
+
+    a = np.asarray(original, dtype=np.float64)
+    b = to_mask_grid(np.asarray(randomized, dtype=np.float64), a.shape)
+    ma, mb = np.abs(a).ravel(), np.abs(b).ravel()
+    if ma.std() > 0 and mb.std() > 0:
+        rho = float(stats.spearmanr(ma, mb).statistic)
+    else:  # a flat map ranks nothing: it shares no ranking with a structured one
+        rho = 1.0 if ma.std() == mb.std() == 0 else 0.0
+    win = min(7, *a.shape) // 2 * 2 + 1 if min(a.shape) >= 3 else None
+    ssim = (
+        float(structural_similarity(_normalized_magnitude(a), _normalized_magnitude(b), data_range=1.0, win_size=win))
+        if win and win <= min(a.shape)
+        else float("nan")
+    )
+    return {"spearman_abs": rho, "ssim": ssim}
+
+
+def sanity_verdicts(similarity: pd.DataFrame, model_level: str, threshold: float) -> pd.DataFrame:
+    """Pass/fail per (method, arch): mean Spearman over images below ``threshold`` for the model
+    test (at ``model_level``, the deepest randomization) and the data test (level ``data``).
+
+    ``similarity`` has columns method, arch, level, image_id, spearman_abs, ssim.
+    """
+    means = similarity.groupby(["method", "arch", "level"])[list(SIMILARITIES)].mean()
+    rows = []
+    for (method, arch), sub in means.groupby(level=["method", "arch"]):
+        sub = sub.droplevel(["method", "arch"])
+        row = {"method": method, "arch": arch}
+        for test, level in (("model", model_level), ("data", "data")):
+            rho = float(sub.loc[level, "spearman_abs"]) if level in sub.index else float("nan")
+            row[f"{test}_spearman"] = rho
+            row[f"{test}_ssim"] = float(sub.loc[level, "ssim"]) if level in sub.index else float("nan")
+            row[f"{test}_pass"] = bool(rho < threshold) if not np.isnan(rho) else False
+        row["passes"] = row["model_pass"] and row["data_pass"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def randomization_maps(
+    backbone: nn.Module,
+    arch: str,
+    head: RegressionHead,
+    mask: torch.Tensor | None,
+    data_head: RegressionHead,
+    images: dict[str, torch.Tensor],
+    methods: dict[str, dict],
+    cascade: list[int | None],
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Maps of one variant (``head`` with channel ``mask`` on ``backbone``) and of its
+    randomized versions, per method and image: columns method, image_id, level, depth, map.
+
+    Levels: ``original``; ``head`` (head re-initialized); ``top<k>``/``all`` (head and the top
+    k / all backbone stages re-initialized, one per entry of ``cascade``, None = all); ``data``
+    (the head trained on permuted ratings). The original, head and data maps share one trunk.
+    """
+    from authxai.attribution.pipeline import explain_variants, map_array
+    from authxai.attribution.variants import SharedTrunkVariants
+    from authxai.models.backbones import split_backbone
+
+    device = next(backbone.parameters()).device
+    fresh_head = reinitialized_head(head, seed).to(device)
+    models = [
+        (["original", "head", "data"], None, backbone, [head, fresh_head, data_head]),
+        *(
+            (
+                [f"top{depth}" if depth is not None else "all"],
+                depth,
+                randomized_backbone(backbone, arch, depth, seed),
+                [fresh_head],
+            )
+            for depth in cascade
+        ),
+    ]
+    rows = []
+    n_stages = len(cascade_stages(backbone, arch))
+    for levels, depth, model, heads in models:
+        variants = SharedTrunkVariants(*split_backbone(model, arch), heads, [mask] * len(heads)).eval()
+        for method, settings in methods.items():
+            for image_id, image in images.items():
+                for level, row in zip(levels, explain_variants(method, variants, image, settings)):
+                    stages = 0 if level in ("original", "head", "data") else (n_stages if depth is None else depth)
+                    rows.append(
+                        {
+                            "method": method,
+                            "image_id": image_id,
+                            "level": level,
+                            "stages": stages,
+                            "map": map_array(row),
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def randomization_similarity(maps: pd.DataFrame) -> pd.DataFrame:
+    """Similarity of every randomized map to the original map of its (method, image)."""
+    original = maps[maps["level"] == "original"].set_index(["method", "image_id"])["map"]
+    rows = [
+        {
+            **{k: r[k] for k in ("method", "image_id", "level", "stages")},
+            **map_similarity(original.loc[(r["method"], r["image_id"])], r["map"]),
+        }
+        for r in maps[maps["level"] != "original"].to_dict("records")
+    ]
+    return pd.DataFrame(rows)

@@ -1,0 +1,185 @@
+"""The identifiability scorecard: is a consistent explanation also a correct one?
+
+Per method × architecture (Experiment 2's variants) side by side:
+
+- **consistency**: within-architecture mean pairwise Pearson r of the seeds' maps, and the mean r
+  of the architecture's prototype with the other architectures' prototypes;
+- **localization** (planted-cue study only): AUROC of the variants' maps against the cue masks;
+- **sanity**: Adebayo et al.'s model- and data-randomization tests passed or failed;
+- **faithfulness**: deletion MoRF − LeRF area (rating units; > 0 = faithful).
+
+Each score is a mean with a bootstrap 95% CI over images. :func:`consistency_vs_localization`
+asks the key question per image, and :func:`scorecard_reading` writes the plain-language
+paragraph of the report from the numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from authxai.uncertainty import ci_cells, summarize_with_ci
+
+#: Score column -> (label in the table and text, higher is better).
+SCORES = {
+    "within_r": "within-arch r",
+    "across_r": "across-arch r",
+    "auroc": "cue AUROC",
+    "faithfulness_gap": "MoRF−LeRF gap",
+}
+
+
+def _across_long(across: pd.DataFrame) -> pd.DataFrame:
+    """Across-architecture pairs as one row per (method, arch, image, other arch)."""
+    a = across.rename(columns={"arch_a": "arch", "arch_b": "other"})
+    b = across.rename(columns={"arch_b": "arch", "arch_a": "other"})
+    return pd.concat([a, b], ignore_index=True).rename(columns={"pearson": "across_r"})
+
+
+def _long_scores(
+    within: pd.DataFrame | None,
+    across: pd.DataFrame | None,
+    localization: pd.DataFrame | None,
+    faithfulness: pd.DataFrame,
+) -> list[tuple[str, pd.DataFrame]]:
+    parts = [("faithfulness_gap", faithfulness.rename(columns={"gap": "faithfulness_gap"}))]
+    if within is not None and len(within):
+        parts.append(("within_r", within[within["subset"] == "test"].rename(columns={"pearson": "within_r"})))
+    if across is not None and len(across):
+        parts.append(("across_r", _across_long(across)))
+    if localization is not None and len(localization):
+        variant = localization[(localization["kind"] == "variant") & (localization["regime"] == "test")]
+        parts.append(("auroc", variant))
+    return parts
+
+
+def scorecard_table(
+    sanity: pd.DataFrame,
+    faithfulness: pd.DataFrame,
+    within: pd.DataFrame | None = None,
+    across: pd.DataFrame | None = None,
+    localization: pd.DataFrame | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per (method, arch): each score's mean and 95% CI over images, the sanity verdicts.
+
+    ``sanity`` is :func:`authxai.sanity.sanity_verdicts` output; the others are the long tables
+    of the faithfulness, consistency and localization stages (method, arch, image_id, score).
+    """
+    card = sanity[["method", "arch"]].copy()
+    for score, long in _long_scores(within, across, localization, faithfulness):
+        summary = summarize_with_ci(long, ["method", "arch"], [score], n_boot=n_boot, seed=seed)
+        card = card.merge(summary.drop(columns="n_image_id"), on=["method", "arch"], how="left")
+    verdicts = sanity[["method", "arch", "model_spearman", "data_spearman", "model_pass", "data_pass", "passes"]]
+    return card.merge(verdicts, on=["method", "arch"], how="left")
+
+
+def sanity_label(row: pd.Series) -> str:
+    if row["passes"]:
+        return "pass"
+    failed = [test for test in ("model", "data") if not row[f"{test}_pass"]]
+    return "fail (" + ", ".join(failed) + ")"
+
+
+def scorecard_display(card: pd.DataFrame) -> pd.DataFrame:
+    """Table 9: text cells ``mean [low, high]`` and the sanity verdict, numbers kept beside."""
+    scores = [s for s in SCORES if s in card.columns]
+    table = card[["method", "arch"]].copy()
+    table[scores] = ci_cells(card, scores)
+    table["sanity"] = card.apply(sanity_label, axis=1)
+    for score in scores:
+        table[[f"{score}_mean", f"{score}_low", f"{score}_high"]] = card[[score, f"{score}_low", f"{score}_high"]]
+    table[["model_spearman", "data_spearman"]] = card[["model_spearman", "data_spearman"]]
+    return table
+
+
+def consistency_vs_localization(within: pd.DataFrame, localization: pd.DataFrame) -> pd.DataFrame:
+    """Per method: Pearson r over (arch, image) between within-architecture consistency and the
+    variants' mean cue AUROC — does agreement among seeds imply a correct map?"""
+    variant = localization[localization["kind"] == "variant"]
+    if "regime" in variant:
+        variant = variant[variant["regime"] == "test"]
+    auroc = variant.groupby(["method", "arch", "image_id"])["auroc"].mean().reset_index()
+    merged = within.merge(auroc, on=["method", "arch", "image_id"])
+    rows = []
+    for method, sub in merged.groupby("method", sort=False):
+        ok = sub[["pearson", "auroc"]].dropna()
+        r, p = stats.pearsonr(ok["pearson"], ok["auroc"]) if len(ok) > 2 else (np.nan, np.nan)
+        rows.append({"method": method, "n": len(ok), "r": float(r), "p": float(p)})
+    return pd.DataFrame(rows)
+
+
+def _best(card: pd.DataFrame, score: str) -> pd.Series:
+    return card.loc[card[score].idxmax()]
+
+
+def _names(rows: pd.DataFrame) -> str:
+    items = [f"{r.method} on {r.arch}" for r in rows.itertuples()]
+    if not items:
+        return "none"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def scorecard_reading(card: pd.DataFrame, agreement: pd.DataFrame | None = None) -> str:
+    """A plain-language paragraph from the scorecard's numbers (no number is typed by hand).
+
+    Consistent: within-architecture r's CI above 0.5; correct: cue AUROC's CI above chance (0.5);
+    faithful: MoRF−LeRF gap's CI above 0; sanity: both randomization tests passed.
+    """
+    sentences = []
+    if "within_r" in card:
+        best = _best(card, "within_r")
+        consistent = card[card["within_r_low"] > 0.5]
+        sentences.append(
+            f"Explanations are most consistent across seeds for {best.method} on {best.arch} "
+            f"(within-architecture r = {best.within_r:.2f}); the CI is above 0.5 for {_names(consistent)}."
+        )
+    if "across_r" in card:
+        best = _best(card, "across_r")
+        sentences.append(
+            f"Across architectures agreement is at most r = {best.across_r:.2f} ({best.method} on {best.arch})."
+        )
+    if "auroc" in card:
+        best = _best(card, "auroc")
+        correct = card[card["auroc_low"] > 0.5]
+        sentences.append(
+            f"Against the planted cues, {best.method} on {best.arch} localizes best (AUROC = {best.auroc:.2f}); "
+            f"maps are better than chance (CI above 0.5) for {_names(correct)}."
+        )
+    passed = card[card["passes"].astype(bool)]
+    failed = card[~card["passes"].astype(bool)]
+    sentences.append(
+        f"The randomization sanity checks are passed by {_names(passed)}"
+        + (f" and failed by {_names(failed)}." if len(failed) else ".")
+    )
+    faithful = card[card["faithfulness_gap_low"] > 0]
+    sentences.append(
+        "Deleting the most relevant pixels first moves the prediction more than the least relevant ones "
+        f"(gap CI above 0) for {_names(faithful)}."
+    )
+    if agreement is not None and len(agreement):
+        parts = [f"{r.method}: r = {r.r:.2f} (n = {r.n})" for r in agreement.itertuples()]
+        sentences.append(
+            "Does agreement imply correctness? Per image, within-architecture consistency and cue AUROC correlate "
+            + "; ".join(parts)
+            + "."
+        )
+        if "within_r" in card and "auroc" in card:
+            most_consistent = _best(card, "within_r")
+            most_correct = _best(card, "auroc")
+            same = (most_consistent.method, most_consistent.arch) == (most_correct.method, most_correct.arch)
+            sentences.append(
+                "The most consistent explanation is also the most correct one."
+                if same
+                else f"The most consistent explanation ({most_consistent.method} on {most_consistent.arch}) is not "
+                f"the most correct one ({most_correct.method} on {most_correct.arch}): consistency alone does not "
+                "identify the right explanation."
+            )
+    elif "auroc" not in card:
+        sentences.append(
+            "Real images carry no ground truth, so whether the consistent explanations are correct cannot be "
+            "read from these data; run the planted-cue study for that."
+        )
+    return " ".join(sentences)

@@ -1,0 +1,79 @@
+"""Bootstrap confidence intervals for the means every table reports.
+
+A table cell such as "mean within-architecture r" averages over a sample of images (and, where
+each image has several maps, over seeds first). :func:`bootstrap_ci` resamples the units the
+interval is about; :func:`summarize_with_ci` does it per group of a long table and
+:func:`format_ci` writes the ``mean [low, high]`` cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def bootstrap_ci(
+    values: np.ndarray, n_boot: int = 2000, level: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean and percentile bootstrap CI of the mean of ``values`` (NaNs dropped).
+
+    Resamples the values (images, or seeds) with replacement ``n_boot`` times. One value gives
+    a zero-width interval at that value; none gives NaNs.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return (float("nan"),) * 3
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, values.size, size=(n_boot, values.size))].mean(axis=1)
+    alpha = (1 - level) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return float(values.mean()), float(low), float(high)
+
+
+def summarize_with_ci(
+    long: pd.DataFrame,
+    by: Sequence[str],
+    scores: Sequence[str],
+    unit: str = "image_id",
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Per group of ``by``: each score's mean and bootstrap CI over ``unit``.
+
+    Rows of one unit within a group (e.g. the seeds of an architecture on one image) are first
+    averaged, so the bootstrap resamples the unit the interval is about. Columns: ``by``,
+    ``n_<unit>``, and ``<score>``, ``<score>_low``, ``<score>_high`` per score.
+    """
+    by = list(by)
+    per_unit = long.groupby([*by, unit], sort=False)[list(scores)].mean().reset_index()
+    rows = []
+    for key, sub in per_unit.groupby(by, sort=False):
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
+        row[f"n_{unit}"] = len(sub)
+        for score in scores:
+            mean, low, high = bootstrap_ci(sub[score].to_numpy(), n_boot=n_boot, level=level, seed=seed)
+            row.update({score: mean, f"{score}_low": low, f"{score}_high": high})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_ci(mean: float, low: float, high: float, fmt: str = ".2f") -> str:
+    """``mean [low, high]`` for a table cell."""
+    return f"{mean:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
+
+
+def ci_cells(summary: pd.DataFrame, scores: Sequence[str], fmt: str = ".2f") -> pd.DataFrame:
+    """One text column per score (``mean [low, high]``) from :func:`summarize_with_ci` output."""
+    return pd.DataFrame(
+        {
+            score: [
+                format_ci(m, lo, hi, fmt) for m, lo, hi in summary[[score, f"{score}_low", f"{score}_high"]].to_numpy()
+            ]
+            for score in scores
+        },
+        index=summary.index,
+    )

@@ -1,0 +1,141 @@
+"""Sanity checks on cases with known answers: which stages are randomized, what similarity says
+about identical, sign-flipped and unrelated maps, and a model-independent "explainer" failing."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from authxai.attribution.pipeline import explain_variants
+from authxai.attribution.variants import SharedTrunkVariants
+from authxai.localization import to_mask_grid
+from authxai.models.backbones import REGISTRY, split_backbone
+from authxai.models.heads import RegressionHead
+from authxai.sanity import (
+    cascade_stages,
+    map_similarity,
+    permuted_targets,
+    randomization_maps,
+    randomization_similarity,
+    randomized_backbone,
+    reinitialized_head,
+    sanity_verdicts,
+)
+
+
+@pytest.fixture(scope="module")
+def lite():
+    torch.manual_seed(0)
+    return REGISTRY["random_lite0"].build().eval().requires_grad_(False)
+
+
+@pytest.mark.parametrize("arch", ["vgg16", "resnet152", "densenet161", "efficientnet_b3", "efficientnet_lite0"])
+def test_cascade_runs_from_the_top_and_skips_the_unused_imagenet_layer(arch):
+    model = REGISTRY[arch].build()
+    stages = cascade_stages(model, arch)
+    first, last = {
+        "vgg16": ("classifier.3", "features.0"),
+        "resnet152": ("layer4.2", "conv1"),
+        "densenet161": ("features.norm5", "features.conv0"),
+        "efficientnet_b3": ("features.8", "features.0"),
+        "efficientnet_lite0": ("bn2", "conv_stem"),
+    }[arch]
+    assert stages[0] == first and stages[-1] == last
+    assert not {"fc", "classifier", "classifier.6"} & set(stages)
+    # every parameter the embedding uses belongs to exactly one stage
+    owned = {f"{s}.{n}" for s in stages for n, _ in model.get_submodule(s).named_parameters()}
+    unused = {n for n, _ in model.named_parameters() if n.startswith(("fc.", "classifier."))} - owned
+    assert owned | unused == {n for n, _ in model.named_parameters()}
+
+
+def test_randomizing_the_top_stages_changes_only_them(lite):
+    stages = cascade_stages(lite, "random_lite0")
+    before = {n: p.clone() for n, p in lite.named_parameters()}
+    top2 = randomized_backbone(lite, "random_lite0", 2, seed=1)
+    changed = {n for n, p in top2.named_parameters() if not torch.equal(p, before[n])}
+    assert changed and all(n.startswith(tuple(stages[:2])) for n in changed)
+    # (bn2 of this randomly initialized net is already at its reset values: weight 1, bias 0)
+    assert {n.split(".")[0] for n in changed} == {"conv_head"} and stages[:2] == ["bn2", "conv_head"]
+    assert all(torch.equal(p, before[n]) for n, p in lite.named_parameters())  # the original is untouched
+    again = randomized_backbone(lite, "random_lite0", 2, seed=1)
+    assert all(torch.equal(p, q) for p, q in zip(top2.parameters(), again.parameters()))  # seeded
+    every = randomized_backbone(lite, "random_lite0", None, seed=1)
+    assert not torch.equal(every.conv_stem.weight, lite.conv_stem.weight)
+
+
+def test_map_similarity_known_answers():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(32, 32))
+    same = map_similarity(a, a)
+    assert same["spearman_abs"] == pytest.approx(1.0) and same["ssim"] == pytest.approx(1.0)
+    flipped = map_similarity(a, -a)  # magnitudes: a sign flip is the same explanation
+    assert flipped["spearman_abs"] == pytest.approx(1.0) and flipped["ssim"] == pytest.approx(1.0)
+    unrelated = map_similarity(a, rng.normal(size=(32, 32)))
+    assert abs(unrelated["spearman_abs"]) < 0.1 and unrelated["ssim"] < 0.2
+    grid = np.arange(1.0, 17.0).reshape(4, 4)
+    coarse = map_similarity(to_mask_grid(grid, (32, 32)), grid)  # compared on the original's grid
+    assert coarse["spearman_abs"] == pytest.approx(1.0) and coarse["ssim"] == pytest.approx(1.0)
+    assert map_similarity(a, np.zeros((32, 32)))["spearman_abs"] == 0.0  # the map vanished: nothing kept
+    assert map_similarity(np.zeros((32, 32)), np.zeros((32, 32)))["spearman_abs"] == 1.0
+
+
+def test_verdicts_fail_an_explainer_that_ignores_the_model():
+    rows = []
+    for level, stages in (("head", 0), ("all", 11), ("data", 0)):
+        for image in ("i1", "i2"):
+            rows.append(
+                {
+                    "method": "edges",
+                    "arch": "a",
+                    "level": level,
+                    "stages": stages,
+                    "image_id": image,
+                    "spearman_abs": 1.0,
+                    "ssim": 1.0,
+                }
+            )
+            rows.append(
+                {
+                    "method": "gradient",
+                    "arch": "a",
+                    "level": level,
+                    "stages": stages,
+                    "image_id": image,
+                    "spearman_abs": 0.1,
+                    "ssim": 0.2,
+                }
+            )
+    verdicts = sanity_verdicts(pd.DataFrame(rows), "all", threshold=0.5).set_index("method")
+    assert not verdicts.loc["edges", "passes"] and not verdicts.loc["edges", "model_pass"]
+    assert verdicts.loc["gradient", "passes"] and verdicts.loc["gradient", "data_spearman"] == pytest.approx(0.1)
+
+
+def test_permuted_targets_shuffle_the_same_ratings():
+    y = torch.arange(50, dtype=torch.float32)
+    p = permuted_targets(y, 3)
+    assert sorted(p.tolist()) == y.tolist() and not torch.equal(p, y)
+    assert torch.equal(p, permuted_targets(y, 3))
+
+
+def test_randomization_maps_end_to_end(lite):
+    """Real Grad-CAM/MPM through the shared trunk: the head-only level re-explains the same
+    backbone with a fresh head; passing the original head as the "data" head must give the
+    original maps back exactly."""
+    torch.manual_seed(1)
+    head = RegressionHead(1280, (16,), 0.5).eval()
+    image = torch.randn(3, 32, 32)
+    methods = {"gradcam": {}, "mpm": {"patch_sizes": [5], "stride": 8, "batch_size": 16}}
+    maps = randomization_maps(lite, "random_lite0", head, None, head, {"x": image}, methods, [2, None], seed=0)
+    assert set(maps["level"]) == {"original", "head", "data", "top2", "all"}
+    assert maps.set_index(["method", "level"]).loc[("mpm", "all"), "stages"] == len(
+        cascade_stages(lite, "random_lite0")
+    )
+    # the original maps are what the attribution stage computes for this variant
+    trunk, tail = split_backbone(lite, "random_lite0")
+    direct = explain_variants("gradcam", SharedTrunkVariants(trunk, tail, [head]), image, {})[0]["map"]
+    original = maps.set_index(["method", "level"]).loc[("gradcam", "original"), "map"]
+    np.testing.assert_allclose(original.ravel(), direct, rtol=1e-5, atol=1e-7)
+    similarity = randomization_similarity(maps).set_index(["method", "level"])
+    assert similarity.loc[("mpm", "data"), "spearman_abs"] == pytest.approx(1.0)
+    assert similarity.loc[("mpm", "head"), "spearman_abs"] < 0.99
+    assert reinitialized_head(head, 0).out.bias.item() == pytest.approx(head.out.bias.item())

@@ -1,0 +1,106 @@
+"""The scorecard puts the stages' numbers side by side: means recomputed by hand, verdicts and the
+generated reading checked on a hand-made case whose answer is known."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from authxai.scorecard import consistency_vs_localization, scorecard_display, scorecard_reading, scorecard_table
+
+IMAGES = ["i1", "i2", "i3", "i4"]
+
+
+@pytest.fixture
+def stages():
+    """Method "agree" is consistent but wrong, "right" is inconsistent but localizes the cues."""
+    rng = np.random.default_rng(0)
+    within, loc, faith, across = [], [], [], []
+    for method, r, auroc in (("agree", 0.9, 0.3), ("right", 0.2, 0.9)):
+        for arch in ("a", "b"):
+            for k, image in enumerate(IMAGES):
+                within.append(
+                    {"method": method, "arch": arch, "image_id": image, "subset": "test", "pearson": r + 0.01 * k}
+                )
+                for seed in (0, 1):
+                    loc.append(
+                        {
+                            "method": method,
+                            "arch": arch,
+                            "image_id": image,
+                            "regime": "test",
+                            "kind": "variant",
+                            "seed": seed,
+                            "auroc": auroc + 0.02 * seed,
+                        }
+                    )
+                    faith.append(
+                        {
+                            "method": method,
+                            "arch": arch,
+                            "image_id": image,
+                            "seed": seed,
+                            "gap": rng.normal(1.0 if method == "right" else -0.5, 0.1),
+                        }
+                    )
+            within.append({"method": method, "arch": arch, "image_id": "t9", "subset": "train", "pearson": -1.0})
+        for image in IMAGES:
+            across.append({"method": method, "image_id": image, "arch_a": "a", "arch_b": "b", "pearson": r / 2})
+    sanity = pd.DataFrame(
+        [
+            {
+                "method": m,
+                "arch": a,
+                "model_spearman": s,
+                "data_spearman": s,
+                "model_pass": s < 0.5,
+                "data_pass": s < 0.5,
+                "passes": s < 0.5,
+            }
+            for m, s in (("agree", 0.9), ("right", 0.1))
+            for a in ("a", "b")
+        ]
+    )
+    return sanity, pd.DataFrame(faith), pd.DataFrame(within), pd.DataFrame(across), pd.DataFrame(loc)
+
+
+def test_scores_are_the_means_over_images(stages):
+    sanity, faith, within, across, loc = stages
+    card = scorecard_table(sanity, faith, within, across, loc, n_boot=200).set_index(["method", "arch"])
+    # within: the explanation (test) images only, not the training-pool image t9
+    assert card.loc[("agree", "a"), "within_r"] == pytest.approx(0.9 + 0.01 * np.mean(range(4)))
+    assert card.loc[("right", "b"), "auroc"] == pytest.approx(0.91)  # seeds averaged per image
+    assert card.loc[("agree", "b"), "across_r"] == pytest.approx(0.45)  # arch b appears as arch_b
+    by_image = faith[(faith["method"] == "right") & (faith["arch"] == "a")].groupby("image_id")["gap"].mean()
+    assert card.loc[("right", "a"), "faithfulness_gap"] == pytest.approx(by_image.mean())
+    low, high = card.loc[("right", "a"), ["faithfulness_gap_low", "faithfulness_gap_high"]]
+    assert by_image.min() <= low <= by_image.mean() <= high <= by_image.max()
+    table = scorecard_display(card.reset_index()).set_index(["method", "arch"])
+    assert table.loc[("agree", "a"), "sanity"] == "fail (model, data)" and table.loc[("right", "a"), "sanity"] == "pass"
+    assert table.loc[("right", "b"), "auroc"].startswith("0.91 [")
+
+
+def test_agreement_is_the_per_image_correlation(stages):
+    _, _, within, _, loc = stages
+    loc = loc.copy()
+    loc["auroc"] += np.tile(np.repeat(np.linspace(0, 0.05, 4), 2), 4)  # vary with the image
+    agreement = consistency_vs_localization(within[within["subset"] == "test"], loc).set_index("method")
+    merged = within[(within["method"] == "agree") & (within["subset"] == "test")].merge(
+        loc[loc["method"] == "agree"].groupby(["arch", "image_id"])["auroc"].mean().reset_index()
+    )
+    assert agreement.loc["agree", "r"] == pytest.approx(stats.pearsonr(merged["pearson"], merged["auroc"])[0])
+    assert agreement.loc["agree", "n"] == 8
+
+
+def test_reading_names_the_consistent_but_wrong_method(stages):
+    sanity, faith, within, across, loc = stages
+    card = scorecard_table(sanity, faith, within, across, loc, n_boot=200)
+    text = scorecard_reading(card, consistency_vs_localization(within[within["subset"] == "test"], loc))
+    assert "most consistent across seeds for agree on a" in text
+    assert "right on a localizes best" in text or "right on b localizes best" in text
+    assert "is not the most correct one" in text
+    assert "passed by right on a and right on b and failed by agree on a and agree on b" in text
+    assert "(gap CI above 0) for right on a and right on b." in text
+    # without ground truth the text says so instead of guessing
+    blind = scorecard_reading(scorecard_table(sanity, faith, within, across, None, n_boot=200))
+    assert "cannot be read from these data" in blind and "AUROC" not in blind

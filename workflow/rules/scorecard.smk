@@ -1,0 +1,94 @@
+rule sanity:
+    """Adebayo et al. sanity checks of every method on one variant of one architecture."""
+    input:
+        images="results/data/images.parquet",
+        pixels=image_inputs,
+        heads=lambda wc: head_files(
+            REGIME_EXPERIMENT["test"], wc.arch, [config["sanity"]["variant"]]
+        ),
+        pruning=lambda wc: [
+            f"results/pruning/test/{wc.arch}/seed{config['sanity']['variant']}.json"
+        ],
+        features="results/features/{arch}.safetensors",
+        splits="results/splits/splits.parquet",
+        metadata="results/data/metadata.parquet",
+    output:
+        similarity="results/sanity/{arch}.parquet",
+        maps="results/sanity/{arch}_maps.parquet",
+    log:
+        f"{LOGS}/sanity/{{arch}}.log",
+    conda:
+        "../../envs/authxai.yaml"
+    threads: config["attribution"]["threads"]
+    params:
+        methods={m: config["attribution"][m] for m in METHODS},
+        sanity=config["sanity"],
+        seed=config["seed"],
+        experiment=REGIME_EXPERIMENT.get("test"),
+        explain=EXPLAIN.get("test", []),
+        training=config["training"],
+        root=config["dataset"]["root"],
+        preprocess=lambda wc: preprocess(wc.arch),
+        device=config["models"]["device"],
+        weights=lambda wc: config["models"]["weights"].get(wc.arch),
+    script:
+        "../scripts/sanity.py"
+
+
+rule faithfulness:
+    """Deletion/insertion curves of each variant's own map (Experiment 2 explanation images)."""
+    input:
+        maps=lambda wc: [
+            attribution_file(wc.method, "test", wc.arch, image)
+            for image in EXPLAIN["test"]
+        ],
+        images="results/data/images.parquet",
+        pixels=image_inputs,
+        heads=lambda wc: head_files(
+            REGIME_EXPERIMENT["test"], wc.arch, method_seeds(wc.method)
+        ),
+        pruning=lambda wc: [
+            f"results/pruning/test/{wc.arch}/seed{seed}.json"
+            for seed in method_seeds(wc.method)
+        ],
+    output:
+        "results/faithfulness/{method}/{arch}.parquet",
+    log:
+        f"{LOGS}/faithfulness/{{method}}_{{arch}}.log",
+    wildcard_constraints:
+        method="|".join(METHODS),
+    conda:
+        "../../envs/authxai.yaml"
+    threads: config["attribution"]["threads"]
+    params:
+        settings=config["faithfulness"],
+        root=config["dataset"]["root"],
+        preprocess=lambda wc: preprocess(wc.arch),
+        device=config["models"]["device"],
+        weights=lambda wc: config["models"]["weights"].get(wc.arch),
+    script:
+        "../scripts/faithfulness.py"
+
+
+rule scorecard:
+    """Table 9 and the report's scorecard: consistency, localization, sanity, faithfulness."""
+    input:
+        unpack(scorecard_inputs),
+    output:
+        **table_outputs(["table9_scorecard"]),
+        reading=report(
+            "results/scorecard/scorecard.html",
+            caption="../report/captions/scorecard.rst",
+            category="Scorecard",
+        ),
+        markdown="results/scorecard/scorecard.md",
+    log:
+        f"{LOGS}/scorecard.log",
+    conda:
+        "../../envs/authxai.yaml"
+    params:
+        sanity=config["sanity"],
+        n_boot=config["uncertainty"]["n_boot"],
+        seed=config["seed"],
+    script:
+        "../scripts/scorecard.py"

@@ -1,0 +1,72 @@
+"""Sanity checks of every method on one architecture: maps of one variant and of its
+randomized versions (head, backbone cascade, permuted ratings), and their similarity."""
+
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from authxai.attribution.variants import load_variants
+from authxai.data.adapters import IMAGES
+from authxai.models.backbones import get_spec, pick_device
+from authxai.models.features import load_features, load_image
+from authxai.models.training import role_tensors, train_head
+from authxai.sanity import permuted_targets, randomization_maps, randomization_similarity
+from authxai.tables import read_parquet, write_parquet
+from authxai.workflow import log, run_script
+
+
+def permuted_head(smk, arch: str, seed: int):
+    """The variant's head architecture trained (same split, same seed) on shuffled ratings."""
+    tensors, ids, _ = load_features(smk.input.features, keys=("embedding",))
+    mos = read_parquet(smk.input.metadata, IMAGES).set_index("image_id")["mos_authenticity"]
+    data = role_tensors(tensors["embedding"], ids, mos, read_parquet(smk.input.splits), smk.params.experiment, seed)
+    (x_train, y_train), (x_val, y_val) = data["train"], data["val"]
+    cfg = {k: smk.params.training[k] for k in ("lr", "batch_size", "max_epochs", "patience", "dropout")}
+    head, _ = train_head(
+        x_train,
+        permuted_targets(y_train, seed),
+        x_val,
+        permuted_targets(y_val, seed + 1),
+        hidden=get_spec(arch).head_hidden,
+        seed=seed,
+        **cfg,
+    )
+    return head
+
+
+def main(smk):
+    torch.set_num_threads(smk.threads)
+    arch, device, cfg = smk.wildcards.arch, pick_device(smk.params.device), smk.params.sanity
+    variants, (record,) = load_variants(arch, smk.input.heads, smk.input.pruning, device, smk.params.weights)
+    data_head = permuted_head(smk, arch, record["seed"]).to(device)
+    table = read_parquet(smk.input.images).set_index("image_id")
+    images = {
+        i: load_image(Path(smk.params.root) / table.loc[i, "path"], **smk.params.preprocess).to(device)
+        for i in smk.params.explain
+    }
+    cascade = [None if depth == "all" else int(depth) for depth in cfg["cascade"]]
+    maps = randomization_maps(
+        variants.trunk.model,
+        arch,
+        variants.heads[0],
+        variants.masks[0],
+        data_head,
+        images,
+        smk.params.methods,
+        cascade,
+        seed=smk.params.seed,
+    )
+    similarity = randomization_similarity(maps).assign(arch=arch, seed=record["seed"], threshold=cfg["threshold"])
+    log.info(
+        "%s: similarity to the original maps\n%s",
+        arch,
+        similarity.groupby(["method", "level"], sort=False)[["spearman_abs", "ssim"]].mean().to_string(),
+    )
+    maps = maps.assign(arch=arch, height=[m.shape[0] for m in maps["map"]], width=[m.shape[1] for m in maps["map"]])
+    maps["map"] = [m.astype("float32").ravel().tolist() for m in maps["map"]]
+    write_parquet(similarity, smk.output.similarity, smk.config)
+    write_parquet(pd.DataFrame(maps), smk.output.maps, smk.config)
+
+
+run_script(main, snakemake)  # noqa: F821
