@@ -555,7 +555,8 @@ def test_paper_config_dry_run_lists_the_complete_dag(tmp_path):
     # per-image attribution jobs: (137 Exp. 2 explanation + 20 training-pool + 274 global test) x 6
     assert jobs["gradcam"] == jobs["lime"] == jobs["mpm"] == 6 * (137 + 20 + 274)
     assert jobs["ensemble"] == 1 and jobs["ensemble_attributions"] == 2 * 274
-    assert jobs["figure"] == 20 and jobs["table_consistency"] == 1
+    assert jobs["figure"] == 22 and jobs["table_consistency"] == 1  # + Figures 7, 8 (sanity, faithfulness)
+    assert jobs["sanity"] == 6 and jobs["faithfulness"] == 3 * 6 and jobs["scorecard"] == 1
     assert not (work / "results").exists()
 
 
