@@ -513,7 +513,8 @@ def test_changing_an_mpm_setting_reruns_only_mpm_and_its_consumers(tiny_run, tmp
     jobs = _job_counts(out)
     assert jobs["mpm"] == len(list((work / "results" / "logs" / "mpm").glob("*.log")))
     assert "Params have changed" in out
-    assert set(jobs) <= {"mpm", "all"} | MPM_CONSUMERS, jobs
+    # sanity recomputes MPM maps with these settings itself (params), so it reruns too
+    assert set(jobs) <= {"mpm", "all", "sanity"} | MPM_CONSUMERS, jobs
     assert not set(jobs) & {"extract_features", "train_head", "prune", "predict_variants", "gradcam", "lime"}
 
 
@@ -604,6 +605,8 @@ def test_a_run_killed_during_mpm_resumes_without_redoing_finished_jobs(tmp_path,
     if any((work / f).exists() for f in cut_off):
         assert "seem to be incomplete" in refused.stderr
         assert all(f in refused.stderr for f in cut_off if (work / f).exists())
+    # (a job of another rule, e.g. lime, may have been cut off too: its file is named instead)
+    if "seem to be incomplete" in refused.stderr:
         assert not any(f in refused.stderr for f in done)
     else:
         assert "cannot be locked" in refused.stderr
