@@ -117,12 +117,13 @@ def map_similarity(original: np.ndarray, randomized: np.ndarray) -> dict[str, fl
         rho = float(stats.spearmanr(ma, mb).statistic)
     else:  # a flat map ranks nothing: it shares no ranking with a structured one
         rho = 1.0 if ma.std() == mb.std() == 0 else 0.0
-    win = min(7, *a.shape) // 2 * 2 + 1 if min(a.shape) >= 3 else None
-    ssim = (
-        float(structural_similarity(_normalized_magnitude(a), _normalized_magnitude(b), data_range=1.0, win_size=win))
-        if win and win <= min(a.shape)
-        else float("nan")
-    )
+    side = min(7, *a.shape)  # SSIM's window: odd, at most 7 px, inside the map
+    win = side if side % 2 else side - 1
+    ssim = float("nan")
+    if win >= 3:
+        ssim = float(
+            structural_similarity(_normalized_magnitude(a), _normalized_magnitude(b), data_range=1.0, win_size=win)
+        )
     return {"spearman_abs": rho, "ssim": ssim}
 
 
@@ -159,7 +160,7 @@ def randomization_maps(
     seed: int = 0,
 ) -> pd.DataFrame:
     """Maps of one variant (``head`` with channel ``mask`` on ``backbone``) and of its
-    randomized versions, per method and image: columns method, image_id, level, depth, map.
+    randomized versions, per method and image: columns method, image_id, level, stages, map.
 
     Levels: ``original``; ``head`` (head re-initialized); ``top<k>``/``all`` (head and the top
     k / all backbone stages re-initialized, one per entry of ``cascade``, None = all); ``data``
@@ -171,26 +172,26 @@ def randomization_maps(
 
     device = next(backbone.parameters()).device
     fresh_head = reinitialized_head(head, seed).to(device)
-    models = [
-        (["original", "head", "data"], None, backbone, [head, fresh_head, data_head]),
-        *(
-            (
-                [f"top{depth}" if depth is not None else "all"],
-                depth,
+    n_stages = len(cascade_stages(backbone, arch))
+
+    def models():
+        """(levels, stages re-initialized, backbone, heads): one backbone copy alive at a time."""
+        yield ["original", "head", "data"], 0, backbone, [head, fresh_head, data_head]
+        for depth in cascade:
+            level = "all" if depth is None else f"top{depth}"
+            yield (
+                [level],
+                n_stages if depth is None else depth,
                 randomized_backbone(backbone, arch, depth, seed),
                 [fresh_head],
             )
-            for depth in cascade
-        ),
-    ]
+
     rows = []
-    n_stages = len(cascade_stages(backbone, arch))
-    for levels, depth, model, heads in models:
+    for levels, stages, model, heads in models():
         variants = SharedTrunkVariants(*split_backbone(model, arch), heads, [mask] * len(heads)).eval()
         for method, settings in methods.items():
             for image_id, image in images.items():
                 for level, row in zip(levels, explain_variants(method, variants, image, settings)):
-                    stages = 0 if level in ("original", "head", "data") else (n_stages if depth is None else depth)
                     rows.append(
                         {
                             "method": method,

@@ -115,6 +115,11 @@ def _best(card: pd.DataFrame, score: str) -> pd.Series:
     return card.loc[card[score].idxmax()]
 
 
+def _leader(card: pd.DataFrame, score: str, bar: float) -> tuple[pd.Series, str]:
+    """The row with the highest ``score`` and the names of the rows whose CI lies above ``bar``."""
+    return _best(card, score), _names(card[card[f"{score}_low"] > bar])
+
+
 def _names(rows: pd.DataFrame) -> str:
     items = [f"{r.method} on {r.arch}" for r in rows.itertuples()]
     if not items:
@@ -130,11 +135,10 @@ def scorecard_reading(card: pd.DataFrame, agreement: pd.DataFrame | None = None)
     """
     sentences = []
     if "within_r" in card:
-        best = _best(card, "within_r")
-        consistent = card[card["within_r_low"] > 0.5]
+        best, consistent = _leader(card, "within_r", 0.5)
         sentences.append(
             f"Explanations are most consistent across seeds for {best.method} on {best.arch} "
-            f"(within-architecture r = {best.within_r:.2f}); the CI is above 0.5 for {_names(consistent)}."
+            f"(within-architecture r = {best.within_r:.2f}); the CI is above 0.5 for {consistent}."
         )
     if "across_r" in card:
         best = _best(card, "across_r")
@@ -142,11 +146,10 @@ def scorecard_reading(card: pd.DataFrame, agreement: pd.DataFrame | None = None)
             f"Across architectures agreement is at most r = {best.across_r:.2f} ({best.method} on {best.arch})."
         )
     if "auroc" in card:
-        best = _best(card, "auroc")
-        correct = card[card["auroc_low"] > 0.5]
+        best, correct = _leader(card, "auroc", 0.5)
         sentences.append(
             f"Against the planted cues, {best.method} on {best.arch} localizes best (AUROC = {best.auroc:.2f}); "
-            f"maps are better than chance (CI above 0.5) for {_names(correct)}."
+            f"maps are better than chance (CI above 0.5) for {correct}."
         )
     passed = card[card["passes"].astype(bool)]
     failed = card[~card["passes"].astype(bool)]
@@ -154,10 +157,9 @@ def scorecard_reading(card: pd.DataFrame, agreement: pd.DataFrame | None = None)
         f"The randomization sanity checks are passed by {_names(passed)}"
         + (f" and failed by {_names(failed)}." if len(failed) else ".")
     )
-    faithful = card[card["faithfulness_gap_low"] > 0]
     sentences.append(
         "Deleting the most relevant pixels first moves the prediction more than the least relevant ones "
-        f"(gap CI above 0) for {_names(faithful)}."
+        f"(gap CI above 0) for {_leader(card, 'faithfulness_gap', 0.0)[1]}."
     )
     if agreement is not None and len(agreement):
         parts = [f"{r.method}: r = {r.r:.2f} (n = {r.n})" for r in agreement.itertuples()]

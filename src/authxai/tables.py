@@ -241,13 +241,21 @@ def write_markdown_and_csv(df: pd.DataFrame, stem: str | os.PathLike, floatfmt: 
         # p-values span many decades: 2 significant digits, not a fixed number of decimals
         fmt = ".2g" if col == "p" or col.startswith("p_") else floatfmt
         readable[col] = readable[col].map(lambda v, fmt=fmt: format(v, fmt) if pd.notna(v) else "")
-    for suffix, text in (
-        (".csv", df.to_csv(index=False)),
-        (".md", readable.to_markdown(index=False, disable_numparse=True) + "\n"),
-    ):
-        target, tmp = atomic_path(f"{stem}{suffix}")
-        tmp.write_text(text)
-        os.replace(tmp, target)
+    write_text(f"{stem}.csv", df.to_csv(index=False))
+    write_text(f"{stem}.md", readable.to_markdown(index=False, disable_numparse=True) + "\n")
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write a text file atomically (never a half-written file under the final name)."""
+    target, tmp = atomic_path(path)
+    tmp.write_text(text)
+    os.replace(tmp, target)
+
+
+def read_parquets(paths: Iterable[str | os.PathLike]) -> pd.DataFrame | None:
+    """The tables of ``paths`` stacked (None when there are none)."""
+    tables = [read_parquet(p) for p in paths]
+    return pd.concat(tables, ignore_index=True) if tables else None
 
 
 __all__ = [

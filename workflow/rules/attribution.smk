@@ -30,10 +30,9 @@ for _method in METHODS:
             images="results/data/images.parquet",
             pixels=image_inputs,
             heads=regime_heads(_method),
-            pruning=lambda wc, method=_method: [
-                f"results/pruning/{wc.regime}/{wc.arch}/seed{seed}.json"
-                for seed in method_seeds(method)
-            ],
+            pruning=lambda wc, method=_method: pruning_files(
+                wc.regime, wc.arch, method_seeds(method)
+            ),
         output:
             attribution_file(_method),
         log:

@@ -87,6 +87,20 @@ def attribution_file(method, regime="{regime}", arch="{arch}", image="{image}"):
     return f"results/attributions/{method}/{regime}/{arch}/{image}.parquet"
 
 
+def pruning_files(regime, arch, seeds):
+    """SBS records of the given seeds' variants (pruned in ``regime``)."""
+    return [f"results/pruning/{regime}/{arch}/seed{seed}.json" for seed in seeds]
+
+
+def sanity_file(arch="{arch}", kind=""):
+    """Sanity-check similarities of one architecture (``kind="_maps"``: the maps)."""
+    return f"results/sanity/{arch}{kind}.parquet"
+
+
+def faithfulness_file(method="{method}", arch="{arch}"):
+    return f"results/faithfulness/{method}/{arch}.parquet"
+
+
 def ensemble_maps(method):
     """Bagging/stacking map tables of a method (none where it has no ensemble maps)."""
     if method not in ENSEMBLE_METHODS:
@@ -208,11 +222,11 @@ if LOCALIZATION and WITHIN_METHODS:
     }
 if SCORECARD:
     FIGURE_INPUTS["fig7_sanity_checks"] = {
-        "maps": f"results/sanity/{ARCHS[0]}_maps.parquet",
-        **{f"sanity_{arch}": f"results/sanity/{arch}.parquet" for arch in ARCHS},
+        "maps": sanity_file(ARCHS[0], "_maps"),
+        **{f"sanity_{arch}": sanity_file(arch) for arch in ARCHS},
     }
     FIGURE_INPUTS["fig8_faithfulness"] = {
-        f"faithfulness_{m}_{arch}": f"results/faithfulness/{m}/{arch}.parquet"
+        f"faithfulness_{m}_{arch}": faithfulness_file(m, arch)
         for m in METHODS
         for arch in ARCHS
     }
@@ -246,10 +260,8 @@ wildcard_constraints:
 def scorecard_inputs(wildcards=None):
     """Per-method results the scorecard puts side by side (named groups of files)."""
     inputs = {
-        "sanity": expand("results/sanity/{arch}.parquet", arch=ARCHS),
-        "faithfulness": expand(
-            "results/faithfulness/{method}/{arch}.parquet", method=METHODS, arch=ARCHS
-        ),
+        "sanity": [sanity_file(arch) for arch in ARCHS],
+        "faithfulness": [faithfulness_file(m, arch) for m in METHODS for arch in ARCHS],
         "within": expand(
             "results/consistency/within_{method}.parquet", method=WITHIN_METHODS
         ),

@@ -6,15 +6,13 @@ rule sanity:
         heads=lambda wc: head_files(
             REGIME_EXPERIMENT["test"], wc.arch, [config["sanity"]["variant"]]
         ),
-        pruning=lambda wc: [
-            f"results/pruning/test/{wc.arch}/seed{config['sanity']['variant']}.json"
-        ],
+        pruning=lambda wc: pruning_files("test", wc.arch, [config["sanity"]["variant"]]),
         features="results/features/{arch}.safetensors",
         splits="results/splits/splits.parquet",
         metadata="results/data/metadata.parquet",
     output:
-        similarity="results/sanity/{arch}.parquet",
-        maps="results/sanity/{arch}_maps.parquet",
+        similarity=sanity_file(),
+        maps=sanity_file(kind="_maps"),
     log:
         f"{LOGS}/sanity/{{arch}}.log",
     conda:
@@ -47,12 +45,9 @@ rule faithfulness:
         heads=lambda wc: head_files(
             REGIME_EXPERIMENT["test"], wc.arch, method_seeds(wc.method)
         ),
-        pruning=lambda wc: [
-            f"results/pruning/test/{wc.arch}/seed{seed}.json"
-            for seed in method_seeds(wc.method)
-        ],
+        pruning=lambda wc: pruning_files("test", wc.arch, method_seeds(wc.method)),
     output:
-        "results/faithfulness/{method}/{arch}.parquet",
+        faithfulness_file(),
     log:
         f"{LOGS}/faithfulness/{{method}}_{{arch}}.log",
     wildcard_constraints:

@@ -10,7 +10,7 @@ from authxai.attribution.variants import load_variants
 from authxai.data.adapters import IMAGES
 from authxai.models.backbones import get_spec, pick_device
 from authxai.models.features import load_features, load_image
-from authxai.models.training import role_tensors, train_head
+from authxai.models.training import head_training_settings, role_tensors, train_head
 from authxai.sanity import permuted_targets, randomization_maps, randomization_similarity
 from authxai.tables import read_parquet, write_parquet
 from authxai.workflow import log, run_script
@@ -22,7 +22,6 @@ def permuted_head(smk, arch: str, seed: int):
     mos = read_parquet(smk.input.metadata, IMAGES).set_index("image_id")["mos_authenticity"]
     data = role_tensors(tensors["embedding"], ids, mos, read_parquet(smk.input.splits), smk.params.experiment, seed)
     (x_train, y_train), (x_val, y_val) = data["train"], data["val"]
-    cfg = {k: smk.params.training[k] for k in ("lr", "batch_size", "max_epochs", "patience", "dropout")}
     head, _ = train_head(
         x_train,
         permuted_targets(y_train, seed),
@@ -30,7 +29,7 @@ def permuted_head(smk, arch: str, seed: int):
         permuted_targets(y_val, seed + 1),
         hidden=get_spec(arch).head_hidden,
         seed=seed,
-        **cfg,
+        **head_training_settings(smk.params.training),
     )
     return head
 

@@ -6,7 +6,7 @@ from authxai.data.adapters import IMAGES
 from authxai.models.backbones import get_spec
 from authxai.models.features import load_features
 from authxai.models.heads import save_head
-from authxai.models.training import role_tensors, train_head
+from authxai.models.training import head_training_settings, role_tensors, train_head
 from authxai.tables import read_parquet, write_parquet
 from authxai.workflow import run_script
 
@@ -24,11 +24,7 @@ def main(smk):
             *data["val"],
             hidden=get_spec(arch).head_hidden,
             seed=seed,
-            lr=cfg["lr"],
-            batch_size=cfg["batch_size"],
-            max_epochs=cfg["max_epochs"],
-            patience=cfg["patience"],
-            dropout=cfg["dropout"],
+            **head_training_settings(cfg),
         )
         write_parquet(history.assign(arch=arch, experiment=experiment, seed=seed), history_path, smk.config)
         save_head(head, head_path, {"arch": arch, "experiment": experiment, "seed": str(seed)})

@@ -9,7 +9,7 @@ import pandas as pd
 from authxai.attribution.pipeline import map_array
 from authxai.figures.common import new_figure, panel_label
 from authxai.figures.consistency import METHOD_LABEL, METHOD_ORDER
-from authxai.tables import read_parquet
+from authxai.tables import read_parquet, read_parquets
 
 LEVEL_LABEL = {"original": "original", "head": "head re-init", "data": "permuted\nratings", "all": "all stages"}
 
@@ -29,7 +29,7 @@ def fig7_sanity_checks(inputs: dict[str, str]):
     (B) Spearman r of |original| and |randomized| maps per level, mean over images, per
     architecture; a method passes below the dashed line."""
     maps = read_parquet(inputs["maps"])
-    similarity = pd.concat([read_parquet(p) for k, p in inputs.items() if k.startswith("sanity_")], ignore_index=True)
+    similarity = read_parquets(p for k, p in inputs.items() if k.startswith("sanity_"))
     levels = _level_order(similarity)
     methods = [m for m in METHOD_ORDER if m in set(maps["method"])]
     image = sorted(maps["image_id"].unique())[0]
@@ -69,7 +69,7 @@ def fig7_sanity_checks(inputs: dict[str, str]):
 def fig8_faithfulness(inputs: dict[str, str]):
     """Mean over images and variants of |Δ prediction| after deleting (MoRF solid, LeRF dashed)
     or inserting (dotted) pixels in each map's order, per method; one colour per architecture."""
-    table = pd.concat([read_parquet(p) for p in inputs.values()], ignore_index=True)
+    table = read_parquets(inputs.values())
     methods = [m for m in METHOD_ORDER if m in set(table["method"])]
     fig, axes = new_figure(len(methods), width=3.2, height=2.9)
     styles = {"deletion_morf": "-", "deletion_lerf": "--", "insertion_morf": ":"}

@@ -76,6 +76,15 @@ def train_head(
     return head, history
 
 
+#: Keys of the ``training`` config block that :func:`train_head` takes.
+HEAD_TRAINING_KEYS = ("lr", "batch_size", "max_epochs", "patience", "dropout")
+
+
+def head_training_settings(training: dict) -> dict:
+    """The :func:`train_head` keyword arguments of a ``training`` config block."""
+    return {key: training[key] for key in HEAD_TRAINING_KEYS}
+
+
 def role_tensors(
     embeddings: torch.Tensor, ids: list[str], mos: pd.Series, splits: pd.DataFrame, experiment: str, seed: int
 ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
