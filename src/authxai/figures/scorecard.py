@@ -54,7 +54,7 @@ def fig7_sanity_checks(inputs: dict[str, str]):
                 range(len(means)), means.to_numpy(), marker="o", ms=3, lw=1, label=arch.replace("efficientnet_", "")
             )
         ax.axhline(float(similarity["threshold"].iloc[0]), color="0.4", ls="--", lw=0.8)
-        ax.set_ylim(-0.3, 1.05)
+        ax.set_ylim(-1.05, 1.05)  # Spearman r spans -1..1
         ax.set_xticks(range(len(levels) - 1), [_label(lv).split("\n")[0] for lv in levels[1:]], rotation=60, fontsize=6)
         ax.tick_params(axis="y", labelsize=6)
         ax.set_ylabel("Spearman r", fontsize=7)
@@ -73,14 +73,19 @@ def fig8_faithfulness(inputs: dict[str, str]):
     methods = [m for m in METHOD_ORDER if m in set(table["method"])]
     fig, axes = new_figure(len(methods), width=3.2, height=2.9)
     styles = {"deletion_morf": "-", "deletion_lerf": "--", "insertion_morf": ":"}
-    colours = dict(zip(sorted(table["arch"].unique()), ["C0", "C1", "C2", "C3", "C4", "C5"]))
+    colours = {arch: f"C{k}" for k, arch in enumerate(sorted(table["arch"].unique()))}
+    names = {
+        "deletion_morf": "deletion, most relevant first",
+        "deletion_lerf": "deletion, least relevant first",
+        "insertion_morf": "insertion, most relevant first",
+    }
     for k, method in enumerate(methods):
         ax = axes[0, k]
         for arch, sub in table[table["method"] == method].groupby("arch", sort=True):
             for curve, style in styles.items():
                 values = np.stack(sub[curve].map(np.asarray).to_list()).mean(axis=0)
                 x = np.linspace(0, 1, len(values))
-                label = f"{arch.replace('efficientnet_', '')} {curve.replace('_morf', '').replace('_', ' ')}"
+                label = f"{arch.replace('efficientnet_', '')}: {names[curve]}"
                 ax.plot(x, values, style, color=colours[arch], lw=1.2, label=label if k == 0 else None)
         ax.set_title(METHOD_LABEL[method], fontsize=9)
         ax.set_xlabel("fraction of pixels removed / restored")
