@@ -58,23 +58,23 @@ def cascade_stages(model: nn.Module, arch: str) -> list[str]:
     return stages[::-1]
 
 
-def reinitialize(module: nn.Module, seed: int) -> nn.Module:
-    """Re-draw every parameter of ``module`` with its layers' default initialization (in place)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        for sub in module.modules():
-            if hasattr(sub, "reset_parameters"):
-                sub.reset_parameters()
-    return module
-
-
 def randomized_backbone(model: nn.Module, arch: str, depth: int | None, seed: int = 0) -> nn.Module:
-    """A copy of ``model`` with its top ``depth`` stages re-initialized (``None``: all of them)."""
+    """A copy of ``model`` with its top ``depth`` stages re-initialized (``None``: all of them).
+
+    The new weights (and normalization statistics) are drawn the way the architecture's own
+    constructor draws them, as in Adebayo et al. PyTorch's per-layer ``reset_parameters``
+    would shrink the signal at every layer: a fully re-drawn lite net then outputs ~1e-8
+    activations, a constant prediction, and every map vanishes — a trivial "pass". The draw
+    uses seed ``seed + 1``: seed 0 is how the random-init control itself was built.
+    """
     stages = cascade_stages(model, arch)
     chosen = stages if depth is None else stages[:depth]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed + 1)
+        fresh = get_spec(arch).build()
     copied = copy.deepcopy(model)
-    for k, name in enumerate(chosen):
-        reinitialize(copied.get_submodule(name), seed + k)
+    for name in chosen:
+        copied.get_submodule(name).load_state_dict(fresh.get_submodule(name).state_dict())
     return copied.eval().requires_grad_(False)
 
 
