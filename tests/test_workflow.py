@@ -73,7 +73,11 @@ def test_feature_cache_equals_the_trunk_on_the_image(tiny_run):
     with torch.no_grad():
         act = trunk(x).act
         torch.testing.assert_close(tensors["act"][3:4].float(), act, atol=2e-2, rtol=1e-2)
-        torch.testing.assert_close(tensors["embedding"][3:4], tail(act.half().float()), atol=1e-4, rtol=1e-4)
+        # the embedding is the tail of the stored (float16) activation; rounding this process's
+        # activation instead can land one float16 step away where batched and single-image
+        # convolutions differ in the last bits
+        stored = tensors["act"][3:4].float()
+        torch.testing.assert_close(tensors["embedding"][3:4], tail(stored), atol=1e-4, rtol=1e-4)
 
 
 METHODS = ("gradcam", "lime", "mpm")
@@ -565,10 +569,12 @@ def test_a_run_killed_during_mpm_resumes_without_redoing_finished_jobs(tmp_path,
     """SIGKILL the whole run (a crashed login node) once two MPM jobs have finished. A plain
     rerun refuses the cut-off jobs' files; after `--unlock` (what snakemake's lock error asks
     for), `--rerun-incomplete` (as `make run`) keeps the finished jobs' files and redoes exactly
-    the others, the half-written ones included."""
+    the others, the half-written ones included. Every run here stops at MPM (`--until mpm`: MPM
+    and what it needs), which keeps the test short; resuming works the same for the whole DAG."""
     work = make_workdir(tmp_path / "killed", TINY_CONFIG)
+    until = ("--until", "mpm")
     log = tmp_path / "run.log"
-    cmd = [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work), "--cores", "2"]
+    cmd = [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work), "--cores", "2", *until]
     finished_mpm = re.compile(r"Finished jobid: (\d+) \(Rule: mpm\)")
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -599,7 +605,7 @@ def test_a_run_killed_during_mpm_resumes_without_redoing_finished_jobs(tmp_path,
 
     # A plain rerun refuses to go on: it names the files of the jobs that were cut off where
     # they exist on disk, and otherwise points at the lock the killed run left.
-    refused = run_snakemake(work, check=False)
+    refused = run_snakemake(work, *until, check=False)
     cut_off = [f.strip() for jobid in set(outputs) - set(finished) for f in outputs[jobid].split(",")]
     assert refused.returncode != 0
     if any((work / f).exists() for f in cut_off):
@@ -610,15 +616,15 @@ def test_a_run_killed_during_mpm_resumes_without_redoing_finished_jobs(tmp_path,
         assert not any(f in refused.stderr for f in done)
     else:
         assert "cannot be locked" in refused.stderr
-    resumed = run_snakemake(work, "--rerun-incomplete", check=False)
+    resumed = run_snakemake(work, "--rerun-incomplete", *until, check=False)
     assert resumed.returncode != 0 and "cannot be locked" in resumed.stderr
     run_snakemake(work, "--unlock")
-    rerun = run_snakemake(work, "--rerun-incomplete")
+    rerun = run_snakemake(work, "--rerun-incomplete", *until)
     redone = _job_counts(rerun.stdout + rerun.stderr)
     assert redone["mpm"] == n_mpm - len(finished)
     assert not {"synthesize_study", "prepare_metadata"} & set(redone)
     assert {f: (work / f).stat().st_mtime_ns for f in done} == mtimes
-    assert "Nothing to be done" in run_snakemake(work, "-n").stdout
+    assert "Nothing to be done" in run_snakemake(work, "-n", *until).stdout
     local, _ = tiny_run
     for path in sorted((local / "results" / "attributions" / "mpm").rglob("*.parquet")):
         pd.testing.assert_frame_equal(pd.read_parquet(path), pd.read_parquet(work / path.relative_to(local)))
