@@ -103,7 +103,7 @@ def test_slurm_outputs_equal_a_local_run(slurm_run, tiny_run):
     work, _, _ = slurm_run
     local, _ = tiny_run
     tables = sorted((work / "results" / "tables").glob("*.csv"))
-    assert {t.name for t in tables} == {"table2_performance.csv", "table3_beyond_quality.csv"}
+    assert {t.name for t in tables} == {"psychometrics.csv", "table2_performance.csv", "table3_beyond_quality.csv"}
     for table in tables:
         a = pd.read_csv(table)
         b = pd.read_csv(local / "results" / "tables" / table.name)
