@@ -100,7 +100,8 @@ def test_reading_names_the_consistent_but_wrong_method(stages):
     assert "right on a localizes best" in text or "right on b localizes best" in text
     assert "is not the most correct one" in text
     assert "passed by right on a and right on b and failed by agree on a and agree on b" in text
-    assert "(gap CI above 0) for right on a and right on b." in text
+    gaps = card.set_index(["method", "arch"]).loc[[("right", "a"), ("right", "b")], "faithfulness_gap"].to_numpy()
+    assert f"in rating units) for right on a ({gaps[0]:.2f}) and right on b ({gaps[1]:.2f})." in text
     # without ground truth the text says so instead of guessing
     blind = scorecard_reading(scorecard_table(sanity, faith, within, across, None, n_boot=200))
     assert "cannot be read from these data" in blind and "AUROC" not in blind

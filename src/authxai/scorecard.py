@@ -120,8 +120,9 @@ def _leader(card: pd.DataFrame, score: str, bar: float) -> tuple[pd.Series, str]
     return _best(card, score), _names(card[card[f"{score}_low"] > bar])
 
 
-def _names(rows: pd.DataFrame) -> str:
-    items = [f"{r.method} on {r.arch}" for r in rows.itertuples()]
+def _names(rows: pd.DataFrame, value: str | None = None) -> str:
+    """ "a on x, b on y and c on z", each followed by its ``value`` column in parentheses if given."""
+    items = [f"{r.method} on {r.arch}" + (f" ({getattr(r, value):.2f})" if value else "") for r in rows.itertuples()]
     if not items:
         return "none"
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
@@ -157,9 +158,11 @@ def scorecard_reading(card: pd.DataFrame, agreement: pd.DataFrame | None = None)
         f"The randomization sanity checks are passed by {_names(passed)}"
         + (f" and failed by {_names(failed)}." if len(failed) else ".")
     )
+    # with the gaps themselves: a CI above 0 can be a negligible gap (a model whose output hardly moves)
+    faithful = card[card["faithfulness_gap_low"] > 0.0]
     sentences.append(
         "Deleting the most relevant pixels first moves the prediction more than the least relevant ones "
-        f"(gap CI above 0) for {_leader(card, 'faithfulness_gap', 0.0)[1]}."
+        f"(gap CI above 0; gap in rating units) for {_names(faithful, 'faithfulness_gap')}."
     )
     if agreement is not None and len(agreement):
         parts = [f"{r.method}: r = {r.r:.2f} (n = {r.n})" for r in agreement.itertuples()]
