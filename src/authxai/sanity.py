@@ -25,7 +25,7 @@ from scipy import stats
 from skimage.metrics import structural_similarity
 from torch import nn
 
-from authxai.models.backbones import get_spec
+from authxai.models.backbones import RANDOM_INIT_SEED, get_spec
 from authxai.models.heads import RegressionHead
 
 #: Per family: the ImageNet output layers the embedding never reaches (randomizing them would
@@ -64,13 +64,13 @@ def randomized_backbone(model: nn.Module, arch: str, depth: int | None, seed: in
     The new weights (and normalization statistics) are drawn the way the architecture's own
     constructor draws them, as in Adebayo et al. PyTorch's per-layer ``reset_parameters``
     would shrink the signal at every layer: a fully re-drawn lite net then outputs ~1e-8
-    activations, a constant prediction, and every map vanishes — a trivial "pass". The draw
-    uses seed ``seed + 1``: seed 0 is how the random-init control itself was built.
+    activations, a constant prediction, and every map vanishes — a trivial "pass". The draw is
+    offset from :data:`RANDOM_INIT_SEED`, which built the random-init control itself.
     """
     stages = cascade_stages(model, arch)
     chosen = stages if depth is None else stages[:depth]
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed + 1)
+        torch.manual_seed(RANDOM_INIT_SEED + 1 + seed)
         fresh = get_spec(arch).build()
     copied = copy.deepcopy(model)
     for name in chosen:

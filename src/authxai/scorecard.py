@@ -115,9 +115,14 @@ def _best(card: pd.DataFrame, score: str) -> pd.Series:
     return card.loc[card[score].idxmax()]
 
 
+def _above(card: pd.DataFrame, score: str, bar: float) -> pd.DataFrame:
+    """The rows whose 95% CI of ``score`` lies above ``bar``."""
+    return card[card[f"{score}_low"] > bar]
+
+
 def _leader(card: pd.DataFrame, score: str, bar: float) -> tuple[pd.Series, str]:
     """The row with the highest ``score`` and the names of the rows whose CI lies above ``bar``."""
-    return _best(card, score), _names(card[card[f"{score}_low"] > bar])
+    return _best(card, score), _names(_above(card, score, bar))
 
 
 def _names(rows: pd.DataFrame, value: str | None = None) -> str:
@@ -159,7 +164,7 @@ def scorecard_reading(card: pd.DataFrame, agreement: pd.DataFrame | None = None)
         + (f" and failed by {_names(failed)}." if len(failed) else ".")
     )
     # with the gaps themselves: a CI above 0 can be a negligible gap (a model whose output hardly moves)
-    faithful = card[card["faithfulness_gap_low"] > 0.0]
+    faithful = _above(card, "faithfulness_gap", 0.0)
     sentences.append(
         "Deleting the most relevant pixels first moves the prediction more than the least relevant ones "
         f"(gap CI above 0; gap in rating units) for {_names(faithful, 'faithfulness_gap')}."

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from authxai.attribution.pipeline import map_array
+from authxai.faithfulness import CURVES
 from authxai.figures.common import new_figure, panel_label
 from authxai.figures.consistency import METHOD_LABEL, METHOD_ORDER
 from authxai.tables import read_parquet, read_parquets
@@ -75,9 +76,8 @@ def fig8_faithfulness(inputs: dict[str, str]):
     styles = {"deletion_morf": "-", "deletion_lerf": "--", "insertion_morf": ":"}
     colours = {arch: f"C{k}" for k, arch in enumerate(sorted(table["arch"].unique()))}
     names = {
-        "deletion_morf": "deletion, most relevant first",
-        "deletion_lerf": "deletion, least relevant first",
-        "insertion_morf": "insertion, most relevant first",
+        curve: f"{mode}, {'most' if order == 'morf' else 'least'} relevant first"
+        for curve, (mode, order) in CURVES.items()
     }
     for k, method in enumerate(methods):
         ax = axes[0, k]

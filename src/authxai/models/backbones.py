@@ -242,11 +242,15 @@ def load_weights(model: nn.Module, spec: ArchSpec, path: str | Path | None = Non
     return model
 
 
+#: The seed every backbone is constructed with (what makes the random-init control's weights).
+RANDOM_INIT_SEED = 0
+
+
 def build_backbone(name: str, weights: str | Path | None = None) -> nn.Module:
     """The named backbone with real (or, for the control, random) weights, in eval mode."""
     spec = get_spec(name)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)  # the random-init control must be the same network in every job
+        torch.manual_seed(RANDOM_INIT_SEED)  # the random-init control: the same network in every job
         model = spec.build()
     model = load_weights(model, spec, weights)
     return model.eval().requires_grad_(False)
