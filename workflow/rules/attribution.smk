@@ -5,7 +5,7 @@ rule prune:
         splits="results/splits/splits.parquet",
         images="results/data/metadata.parquet",
     output:
-        expand("results/pruning/{{regime}}/{{arch}}/seed{seed}.json", seed=SEEDS),
+        pruning_files("{regime}", "{arch}", SEEDS),
     log:
         f"{LOGS}/prune/{{regime}}_{{arch}}.log",
     conda:

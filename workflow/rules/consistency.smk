@@ -3,9 +3,7 @@ rule predict_variants:
     input:
         features="results/features/{arch}.safetensors",
         heads=regime_heads(),
-        pruning=expand(
-            "results/pruning/{{regime}}/{{arch}}/seed{seed}.json", seed=SEEDS
-        ),
+        pruning=pruning_files("{regime}", "{arch}", SEEDS),
         splits="results/splits/splits.parquet",
         images="results/data/metadata.parquet",
     output:
