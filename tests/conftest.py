@@ -39,10 +39,13 @@ TINY_CONFIG = {
 }
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run the repo's Snakefile with ``workdir`` as working directory (its config/config.yaml)."""
+def run_snakemake(
+    workdir: Path, *args: str, check: bool = True, timeout: int = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the repo's Snakefile with ``workdir`` as working directory (its config/config.yaml);
+    ``env`` adds environment variables."""
     cmd = [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2", *args]
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    env = {**os.environ, "MPLBACKEND": "Agg", **(env or {})}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
@@ -118,3 +121,62 @@ def aigc_metadata():
         "exclusion": {"combos_file": str(AIGC_COMBOS)},
     }
     return load_metadata(spec, REPO)
+
+
+def write_photo_dataset(root: Path, n_images: int = 24, size: int = 224, n_raters: int = 8, seed: int = 0) -> dict:
+    """A ``kind: table`` dataset of real ``size``-px photo crops (the photos that ship with
+    scikit-image, scikit-learn and matplotlib) with raw ratings whose authenticity follows the
+    crop's brightness plus rater noise. Returns the ``dataset`` config block."""
+    from authxai.data.synthetic import source_photos
+
+    rng = np.random.default_rng(seed)
+    photos = source_photos()
+    (root / "img").mkdir(parents=True, exist_ok=True)
+    rows, latent = [], []
+    for i in range(n_images):
+        photo = photos[i % len(photos)]
+        h, w = photo.shape[:2]
+        side = min(h, w, max(size, int(min(h, w) * rng.uniform(0.5, 1.0))))
+        y0, x0 = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+        crop = Image.fromarray((photo[y0 : y0 + side, x0 : x0 + side] * 255).astype(np.uint8)).resize((size, size))
+        crop.save(root / "img" / f"p{i:02d}.png")
+        latent.append(np.asarray(crop, np.float32).mean() / 255)
+        rows.append({"id": f"p{i:02d}", "file": f"img/p{i:02d}.png", "category": "Photo", "challenge": "Basic"})
+    pd.DataFrame(rows).to_csv(root / "images.csv", index=False)
+    latent = (np.asarray(latent) - np.mean(latent)) / np.std(latent)
+    ratings = [
+        {"participant": f"r{p}", "id": f"p{i:02d}", "dimension": dim, "score": score}
+        for p in range(n_raters)
+        for i in range(n_images)
+        for dim in ("quality", "authenticity")
+        for score in [int(np.clip(np.round(3 + latent[i] + rng.normal(0, 0.8)), 1, 5))]
+    ]
+    pd.DataFrame(ratings).to_csv(root / "ratings.csv", index=False)
+    return {
+        "kind": "table",
+        "root": root.name,
+        "images": "images.csv",
+        "ratings": "ratings.csv",
+        "columns": {"image_id": "id", "path": "file", "rating": "score"},
+    }
+
+
+def calibrated_random_state_dict(arch: str, images, seed: int = 0) -> dict:
+    """Random-init weights of a registered backbone whose BatchNorm running statistics are set
+    from ``images`` (one train-mode forward with cumulative averaging), as pretrained weights
+    have them: without this, random ResNet-152 activations reach ~1e8 and EfficientNet-B3's
+    vanish (~1e-13)."""
+    import torch
+
+    from authxai.models.backbones import get_spec
+
+    torch.manual_seed(seed)
+    model = get_spec(arch).build()
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the calibration batches
+    model.train()
+    with torch.no_grad():
+        model(images)
+    return {k: v.detach().clone().contiguous() for k, v in model.eval().state_dict().items()}

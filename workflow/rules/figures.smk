@@ -1,6 +1,7 @@
 rule figure:
     input:
         unpack(figure_inputs),
+        pixels=figure_pixels,
     output:
         pdf="results/figures/{figure}.pdf",
         png=report(
@@ -14,5 +15,6 @@ rule figure:
         "../../envs/authxai.yaml"
     params:
         caption=lambda wc: caption(wc.figure),
+        view=figure_view,
     script:
         "../scripts/figure.py"

@@ -19,6 +19,7 @@ rule extract_features:
     input:
         images="results/data/images.parquet",
         pixels=image_inputs,
+        weights=weights_input,
     output:
         features="results/features/{arch}.safetensors",
     log:
@@ -27,11 +28,8 @@ rule extract_features:
         "../../envs/authxai.yaml"
     threads: 2
     params:
-        root=config["dataset"]["root"],
-        weights=lambda wc: config["models"]["weights"].get(wc.arch),
-        preprocess=lambda wc: preprocess(wc.arch),
+        **BACKBONE_PARAMS,
         batch_size=config["models"]["batch_size"],
-        device=config["models"]["device"],
     script:
         "../scripts/extract_features.py"
 

@@ -3,6 +3,7 @@ rule sanity:
     input:
         images="results/data/images.parquet",
         pixels=image_inputs,
+        weights=weights_input,
         heads=lambda wc: head_files(
             REGIME_EXPERIMENT["test"], wc.arch, [config["sanity"]["variant"]]
         ),
@@ -19,16 +20,13 @@ rule sanity:
         "../../envs/authxai.yaml"
     threads: config["attribution"]["threads"]
     params:
+        **BACKBONE_PARAMS,
         methods={m: config["attribution"][m] for m in METHODS},
         sanity=config["sanity"],
         seed=config["seed"],
         experiment=REGIME_EXPERIMENT.get("test"),
         explain=EXPLAIN.get("test", []),
         training=config["training"],
-        root=config["dataset"]["root"],
-        preprocess=lambda wc: preprocess(wc.arch),
-        device=config["models"]["device"],
-        weights=lambda wc: config["models"]["weights"].get(wc.arch),
     script:
         "../scripts/sanity.py"
 
@@ -42,6 +40,7 @@ rule faithfulness:
         ],
         images="results/data/images.parquet",
         pixels=image_inputs,
+        weights=weights_input,
         heads=lambda wc: head_files(
             REGIME_EXPERIMENT["test"], wc.arch, method_seeds(wc.method)
         ),
@@ -56,11 +55,8 @@ rule faithfulness:
         "../../envs/authxai.yaml"
     threads: config["attribution"]["threads"]
     params:
+        **BACKBONE_PARAMS,
         settings=config["faithfulness"],
-        root=config["dataset"]["root"],
-        preprocess=lambda wc: preprocess(wc.arch),
-        device=config["models"]["device"],
-        weights=lambda wc: config["models"]["weights"].get(wc.arch),
     script:
         "../scripts/faithfulness.py"
 

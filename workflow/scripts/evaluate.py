@@ -3,6 +3,7 @@
 import pandas as pd
 
 from authxai.data.adapters import IMAGES
+from authxai.errors import require_finite
 from authxai.evaluation import variant_metrics
 from authxai.models.features import load_features, rows_for
 from authxai.models.heads import load_head
@@ -20,6 +21,7 @@ def main(smk):
     for seed, head_path in zip(smk.params.seeds, smk.input.heads):
         mine = splits[(splits["seed"] == seed) & (splits["experiment"] == "exp12")]
         y_hat = predict(load_head(head_path), tensors["embedding"][rows_for(ids, mine["image_id"].to_numpy())])
+        require_finite(y_hat, f"{arch} seed {seed} head predictions (evaluate)")
         frames.append(
             pd.DataFrame(
                 {

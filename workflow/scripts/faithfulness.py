@@ -8,6 +8,7 @@ import torch
 
 from authxai.attribution.pipeline import map_array
 from authxai.attribution.variants import load_variants
+from authxai.errors import require_finite
 from authxai.faithfulness import CURVES, faithfulness_gap, variant_faithfulness
 from authxai.models.backbones import pick_device
 from authxai.models.features import load_image
@@ -29,6 +30,7 @@ def main(smk):
         maps = [map_array(r) for _, r in table.iterrows()]
         curves = variant_faithfulness(variants, image, maps, cfg["steps"], cfg["baseline"], cfg["batch_size"])
         for seed, result in zip(seeds, curves):
+            require_finite([result[k] for k in CURVES], f"{wc.method} faithfulness curves of {wc.arch} seed {seed}")
             row = {"method": wc.method, "arch": wc.arch, "image_id": image_id, "seed": seed}
             row.update({k: (v.tolist() if k in CURVES else v) for k, v in result.items()})
             rows.append({**row, "gap": faithfulness_gap(row)})

@@ -1,12 +1,14 @@
 """Draw one registered figure (authxai.figures.FIGURES) as PDF and PNG."""
 
-from authxai.figures import figure_function
+from authxai.figures import ModelView, draw_figure
 from authxai.figures.common import save_figure
 from authxai.workflow import run_script
 
 
 def main(smk):
-    fig = figure_function(smk.wildcards.figure)(dict(smk.input.items()))
+    inputs = {name: path for name, path in smk.input.items() if name != "pixels"}
+    view = ModelView.from_params(smk.params.view) if smk.params.view else None
+    fig = draw_figure(smk.wildcards.figure, inputs, view)
     save_figure(fig, [smk.output.pdf, smk.output.png], smk.config)
 
 

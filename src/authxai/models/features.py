@@ -1,9 +1,12 @@
 """Image loading, preprocessing, and the per-architecture feature cache.
 
 ``results/features/{arch}.safetensors`` holds, for every kept image: the trunk activation at
-the target layer (``act``, fp16), the tail's extra input (``aux``, fp16, ResNet/DenseNet), and
-the pooled embedding computed *from the fp16 activations* (``embedding``, fp32) so that heads
-trained on it and SBS pruning from the cached activations see identical inputs.
+the target layer (``act``), the tail's extra input (``aux``, ResNet/DenseNet), and the pooled
+embedding computed from the stored activations (``embedding``), so that heads trained on it and
+SBS pruning from the cached activations see identical inputs. Everything is float32: float16
+ends at 65,504, which the activations of a ResNet-152 can pass (every value became inf, the
+embedding NaN), and its rounding made the cache differ from the live trunk that attributions
+run. The paper's six backbones take ~4 GB of cache in all on 1,368 images.
 """
 
 from __future__ import annotations
@@ -18,26 +21,54 @@ import numpy as np
 import torch
 from PIL import Image
 
-from authxai.errors import fail
-from authxai.models.backbones import build_backbone, split_backbone
+from authxai.errors import fail, require_finite
+from authxai.models.backbones import build_backbone, get_spec, split_backbone
 from authxai.tables import atomic_path, provenance
 
 log = logging.getLogger(__name__)
+#: What to check when a backbone's numbers are not finite.
+WEIGHTS_FIX = "check models.weights.{arch} (a checkpoint of this architecture with its BatchNorm statistics)"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def load_image(path: str | Path, resize: int = 256, crop: int = 224) -> torch.Tensor:
-    """Resize (shorter side), center crop, ImageNet-normalize -> (3, crop, crop) float32."""
+def resize_and_crop(image: Image.Image, resize: int, crop: int, nearest: bool = False) -> Image.Image:
+    """The models' geometry: shorter side resized to ``resize``, then a centred ``crop`` square.
+
+    Bilinear (antialiased) for photos; ``nearest`` for label images such as cue masks, whose
+    values must stay the ones painted.
+    """
     import torchvision.transforms.functional as TF
 
+    mode = TF.InterpolationMode.NEAREST if nearest else TF.InterpolationMode.BILINEAR
+    return TF.center_crop(TF.resize(image, resize, interpolation=mode, antialias=True), crop)
+
+
+def model_view(path: str | Path, resize: int = 256, crop: int = 224) -> Image.Image:
+    """The RGB image exactly as the model sees it, before normalization: (crop, crop) pixels.
+
+    A missing or unreadable file stops with one line naming it.
+    """
+    if not Path(path).exists():
+        raise fail(path, "image not found", "put it there or fix dataset.root and the image table's path column")
     try:
         with Image.open(path) as im:
             img = im.convert("RGB")
     except (OSError, SyntaxError) as exc:
         raise fail(path, f"cannot read image ({type(exc).__name__})", "replace the file") from exc
-    img = TF.center_crop(TF.resize(img, resize, antialias=True), crop)
-    return TF.normalize(TF.to_tensor(img), IMAGENET_MEAN, IMAGENET_STD)
+    return resize_and_crop(img, resize, crop)
+
+
+def normalize(image: Image.Image) -> torch.Tensor:
+    """ImageNet-normalized (3, H, W) float32 tensor of an RGB image."""
+    import torchvision.transforms.functional as TF
+
+    return TF.normalize(TF.to_tensor(image), IMAGENET_MEAN, IMAGENET_STD)
+
+
+def load_image(path: str | Path, resize: int = 256, crop: int = 224) -> torch.Tensor:
+    """Resize (shorter side), center crop, ImageNet-normalize -> (3, crop, crop) float32."""
+    return normalize(model_view(path, resize, crop))
 
 
 def load_images(paths: list[Path], resize: int, crop: int) -> torch.Tensor:
@@ -56,20 +87,28 @@ def extract_features(
     weights: str | None = None,
     device: torch.device | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Trunk activations (fp16), tail aux (fp16) and embeddings for every image, batched."""
+    """Trunk activations, tail aux and embeddings (float32) for every image, batched.
+
+    Stops with one line naming the architecture if any value is NaN or infinite.
+    """
     device = device or torch.device("cpu")
     model = build_backbone(arch, weights).to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     trunk, tail = split_backbone(model, arch)
+    layer = get_spec(arch).target_layer
     acts, auxs, embs = [], [], []
     start = time.perf_counter()
     for lo in range(0, len(paths), batch_size):
         x = load_images(paths[lo : lo + batch_size], resize, crop).to(device)
         out = trunk(x)
-        act = out.act.half()
-        aux = None if out.aux is None else out.aux.half()
-        embs.append(tail(act.float(), None if aux is None else aux.float()).float().cpu())
+        act = out.act.float()
+        aux = None if out.aux is None else out.aux.float()
+        emb = tail(act, aux).float()
+        for name, values in (("activations", act), ("tail input", aux), ("embeddings", emb)):
+            if values is not None:
+                require_finite(values, f"{arch} features ({name} at {layer})", WEIGHTS_FIX.format(arch=arch))
+        embs.append(emb.cpu())
         acts.append(act.cpu())
         if aux is not None:
             auxs.append(aux.cpu())
