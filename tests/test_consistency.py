@@ -4,19 +4,27 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy import stats
 from torch import nn
 
 from authxai.attribution import lime, mpm
 from authxai.consistency import (
     across_consistency,
     across_matrix,
+    agreement_table,
+    behaviour_pairs,
+    behaviour_table,
+    mantel,
     mean_pairwise_agreement,
+    method_agreement,
+    prototype_label,
     prototypes,
     relations_table,
     representational_similarity,
     top_fraction_iou,
     top_fraction_mask,
     within_consistency,
+    within_pairs,
 )
 from authxai.ensemble import (
     bagging,
@@ -108,6 +116,9 @@ def test_relations_table_correlates_consistency_with_mos_and_error():
             "subset": "test",
             "image_id": ["i1", "i2", "i3", "i4"],
             "pearson": [0.1, 0.2, 0.3, 0.4],
+            "iou5": [0.5, 0.1, 0.0, 0.2],
+            "iou15": [0.3, 0.3, 0.5, 0.9],
+            "iou25": [0.4, 0.6, 0.5, 0.7],
         }
     )
     variants = pd.DataFrame(
@@ -119,10 +130,123 @@ def test_relations_table_correlates_consistency_with_mos_and_error():
             "y_hat": [11, 13, 30, 30, 20, 20, 44, 36.0],
         }
     )
-    row = relations_table(per_image, variants).iloc[0]
-    assert row["r_mos"] == pytest.approx(np.corrcoef([0.1, 0.2, 0.3, 0.4], [10, 30, 20, 40])[0, 1])
-    assert row["r_mae"] == pytest.approx(np.corrcoef([0.1, 0.2, 0.3, 0.4], [2, 0, 0, 4])[0, 1])
-    assert row["n"] == 4
+    table = relations_table(per_image, variants, n_boot=200).set_index("target")
+    assert list(table.index) == ["mos", "mae"] and set(table["n"]) == {4}
+    targets = {"mos": [10, 30, 20, 40], "mae": [2, 0, 0, 4]}  # |ŷ - y| averaged over the 2 seeds
+    for target, values in targets.items():
+        for measure in ("pearson", "iou5", "iou15", "iou25"):
+            r = np.corrcoef(per_image[measure], values)[0, 1]
+            assert table.loc[target, f"r_{measure}"] == pytest.approx(r)
+            assert table.loc[target, f"p_{measure}"] == pytest.approx(stats.pearsonr(per_image[measure], values)[1])
+            assert table.loc[target, f"ci_{measure}"].startswith("[")
+
+
+def test_within_pairs_and_their_mean_equal_the_pairwise_agreement():
+    maps = _maps_table(np.random.default_rng(4))
+    pairs = within_pairs(maps)
+    assert len(pairs) == 3 * 2 * 3  # 3 archs x 2 images x 3 pairs of seeds
+    row = pairs[(pairs["arch"] == "b") & (pairs["image_id"] == "i1") & (pairs["seed_a"] == 0) & (pairs["seed_b"] == 2)]
+    sub = maps[(maps["arch"] == "b") & (maps["image_id"] == "i1")].set_index("seed")["map"]
+    assert row["pearson"].item() == pytest.approx(np.corrcoef(sub[0].ravel(), sub[2].ravel())[0, 1])
+    assert row["iou15"].item() == pytest.approx(top_fraction_iou(sub[0], sub[2], 0.15))
+    within = within_consistency(maps).set_index(["arch", "image_id"])
+    expected = mean_pairwise_agreement(np.stack(sub.sort_index().to_list()))
+    for key, value in expected.items():
+        assert within.loc[("b", "i1"), key] == pytest.approx(value)
+    assert within.loc[("b", "i1"), "n_variants"] == 3
+
+
+def test_mantel_test_against_every_permutation():
+    from itertools import permutations
+
+    rng = np.random.default_rng(5)
+    points = rng.normal(size=(5, 2))
+    a = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    b = a + rng.normal(0, 0.3, size=a.shape)
+    b = (b + b.T) / 2
+    upper = np.triu_indices(5, 1)
+    r = np.corrcoef(a[upper], b[upper])[0, 1]
+    exact = np.mean(
+        [
+            abs(np.corrcoef(a[upper], b[np.ix_(order, order)][upper])[0, 1]) >= abs(r) - 1e-12
+            for order in map(list, permutations(range(5)))
+        ]
+    )
+    res = mantel(a, b, n_permutations=4000, seed=0)
+    assert res["r"] == pytest.approx(r) and res["pairs"] == 10
+    assert res["p"] == pytest.approx(exact, abs=0.02)
+    assert np.isnan(mantel(a[:2, :2], b[:2, :2])["r"])  # one pair: no correlation
+
+
+def test_behaviour_pairs_and_table_against_numpy():
+    rng = np.random.default_rng(6)
+    seeds, images = [0, 1, 2, 3], [f"t{k}" for k in range(12)]
+    y = rng.normal(50, 10, len(images))
+    preds = {s: y + rng.normal(0, 2 + s, len(images)) for s in seeds}
+    variants = pd.DataFrame(
+        [
+            {"arch": "a", "seed": s, "image_id": i, "role": "test", "y": y[k], "y_hat": preds[s][k]}
+            for s in seeds
+            for k, i in enumerate(images)
+        ]
+        + [{"arch": "a", "seed": s, "image_id": "x", "role": "train", "y": 0.0, "y_hat": 99.0} for s in seeds]
+    )
+    behaviour = behaviour_pairs(variants).set_index(["seed_a", "seed_b"])
+    assert len(behaviour) == 6
+    a, b = preds[1], preds[3]
+    assert behaviour.loc[(1, 3), "prediction_r"] == pytest.approx(np.corrcoef(a, b)[0, 1])
+    assert behaviour.loc[(1, 3), "prediction_mad"] == pytest.approx(np.abs(a - b).mean())
+    assert behaviour.loc[(1, 3), "error_mae"] == pytest.approx((np.abs(a - y).mean() + np.abs(b - y).mean()) / 2)
+    # map agreement per image and pair; the table averages over images first
+    map_pairs = pd.DataFrame(
+        [
+            {"method": "mpm", "arch": "a", "image_id": img, "seed_a": sa, "seed_b": sb, "pearson": v, "iou15": v / 2}
+            for sa, sb in behaviour.index
+            for img, v in (("i1", rng.random()), ("i2", rng.random()))
+        ]
+    )
+    table = behaviour_table(map_pairs, behaviour.reset_index(), n_permutations=200).set_index("map_measure")
+    per_pair = map_pairs.groupby(["seed_a", "seed_b"])["pearson"].mean().loc[behaviour.index]
+    row = table.loc["pearson"]
+    assert row["pairs"] == 6 and row["map_agreement"] == pytest.approx(per_pair.mean())
+    assert row["prediction_mad"] == pytest.approx(behaviour["prediction_mad"].mean())
+    assert row["r_prediction_r"] == pytest.approx(np.corrcoef(per_pair, behaviour["prediction_r"])[0, 1])
+    assert row["r_error_mae"] == pytest.approx(np.corrcoef(per_pair, behaviour["error_mae"])[0, 1])
+    assert 0 < row["p_prediction_r"] <= 1
+    assert table.loc["iou15", "map_agreement"] == pytest.approx(per_pair.mean() / 2)
+
+
+def test_method_agreement_of_ensemble_lime_and_mpm_maps():
+    rng = np.random.default_rng(7)
+
+    def table(kinds_maps):
+        return pd.DataFrame(
+            [
+                {"image_id": img, "kind": kind, "height": 4, "width": 6, "map": m.ravel().astype(np.float32)}
+                for (img, kind), m in kinds_maps.items()
+            ]
+        )
+
+    keys = [("i1", "bagging"), ("i1", "stacking"), ("i2", "bagging")]
+    lime_maps = {k: rng.normal(size=(4, 6)) for k in keys}
+    mpm_maps = {k: rng.normal(size=(4, 6)) for k in keys[:2]}  # i2 has no MPM map: left out
+    per_image = method_agreement(table(lime_maps), table(mpm_maps)).set_index(["image_id", "kind"])
+    assert list(per_image.index) == keys[:2]
+    a, b = lime_maps[keys[1]].astype(np.float32), mpm_maps[keys[1]].astype(np.float32)
+    assert per_image.loc[keys[1], "pearson"] == pytest.approx(np.corrcoef(a.ravel(), b.ravel())[0, 1], abs=1e-6)
+    assert per_image.loc[keys[1], "iou25"] == pytest.approx(top_fraction_iou(a, b, 0.25))
+    summary = agreement_table(per_image.reset_index(), ["kind"], n_boot=200).set_index("kind")
+    assert summary.loc["bagging", "n"] == 1
+    assert summary.loc["bagging", "pearson_mean"] == pytest.approx(per_image.loc[keys[0], "pearson"])
+    other = table({("i1", "bagging"): rng.normal(size=(4, 6))}).assign(height=6, width=4)
+    with pytest.raises(ValueError, match="differ in size"):
+        method_agreement(table({("i1", "bagging"): rng.normal(size=(4, 6))}), other)
+
+
+def test_prototype_label_names_the_variants_averaged():
+    assert prototype_label([0, 1, 2], [0, 1, 2]) == "all variants"
+    assert prototype_label([0], [0, 1, 2]) == "seed 0"
+    assert prototype_label([2, 0], [0, 1, 2]) == "seeds 0, 2"
 
 
 def test_stacking_out_of_fold_recovers_a_known_linear_case():
@@ -194,14 +318,14 @@ def test_ensemble_lime_equals_lime_run_on_an_ensemble_module():
                 "segments": segments.ravel(),
                 "n_segments": 16,
                 "num_samples": 200,
-                "perturbation_seed": 5,
-                "predictions": preds,
+                "ensemble_seed": 5,
+                "ensemble_predictions": preds,
             }
         )
     ens = ensemble_lime(rows, weights, intercept)
     direct = lime(Ensemble(models, weights.tolist(), intercept), image, num_samples=200, seed=5, segments=segments)
     np.testing.assert_allclose(ens.coefficients, direct.coefficients, atol=1e-4)
     assert ens.r2 == pytest.approx(direct.r2, abs=1e-5)
-    rows[1]["perturbation_seed"] = 6
+    rows[1]["ensemble_seed"] = 6
     with pytest.raises(ValueError, match="do not share perturbations"):
         ensemble_lime(rows, weights)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from authxai.evaluation import image_bootstrap_ci, mean_pairwise_r, mean_sd, with_ci
+from authxai.evaluation import image_bootstrap_ci, mean_pairwise_r, mean_sd_ci_cells
 from authxai.uncertainty import bootstrap_ci
 
 #: Top-p% fractions of the IoU analysis (the paper's 5, 15 and 25 %).
@@ -53,6 +53,11 @@ def pair_agreement(a: np.ndarray, b: np.ndarray, fractions=IOU_FRACTIONS) -> dic
     return row
 
 
+def agreement_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of ``table`` that hold a :func:`pair_agreement` (``pearson``, ``iou<p>``)."""
+    return [c for c in table.columns if c == "pearson" or c.startswith("iou")]
+
+
 def mean_pairwise_agreement(maps: np.ndarray, fractions=IOU_FRACTIONS) -> dict[str, float]:
     """Mean over all pairs of maps (V, H, W) of :func:`pair_agreement` (45 pairs for 10 seeds)."""
     pairs = [pair_agreement(maps[i], maps[j], fractions) for i, j in combinations(range(len(maps)), 2)]
@@ -61,18 +66,44 @@ def mean_pairwise_agreement(maps: np.ndarray, fractions=IOU_FRACTIONS) -> dict[s
     return {key: float(np.nanmean([p[key] for p in pairs])) for key in pairs[0]}
 
 
+def within_pairs(maps: pd.DataFrame, fractions=IOU_FRACTIONS) -> pd.DataFrame:
+    """Per (arch, image_id) and pair of variants (seed_a < seed_b): :func:`pair_agreement` of
+    their maps. ``maps`` has columns arch, seed, image_id and ``map`` (an (H, W) array per row)."""
+    rows = []
+    for (arch, image), sub in maps.groupby(["arch", "image_id"], sort=True):
+        by_seed = sub.sort_values("seed")
+        if len(by_seed) < 2:
+            raise ValueError(f"consistency needs at least two maps ({arch}, {image} has {len(by_seed)})")
+        for (seed_a, map_a), (seed_b, map_b) in combinations(zip(by_seed["seed"], by_seed["map"]), 2):
+            rows.append(
+                {
+                    "arch": arch,
+                    "image_id": image,
+                    "seed_a": int(seed_a),
+                    "seed_b": int(seed_b),
+                    **pair_agreement(map_a, map_b, fractions),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def mean_over_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per (arch, image_id): the number of variants and the mean (NaN-skipping) agreement over
+    the pairs of :func:`within_pairs`."""
+    columns = agreement_columns(pairs)
+    grouped = pairs.groupby(["arch", "image_id"], sort=True)
+    n_variants = grouped.apply(lambda g: len(set(g["seed_a"]) | set(g["seed_b"])), include_groups=False)
+    out = grouped[columns].mean()
+    out.insert(0, "n_variants", n_variants)
+    return out.reset_index()
+
+
 def within_consistency(maps: pd.DataFrame, fractions=IOU_FRACTIONS) -> pd.DataFrame:
-    """Per (arch, image_id): mean pairwise agreement of the variants' maps.
+    """Per (arch, image_id): mean pairwise agreement of the variants' maps (Tables 4–6).
 
     ``maps`` has columns arch, seed, image_id and ``map`` (an (H, W) array per row).
     """
-    rows = []
-    for (arch, image), sub in maps.groupby(["arch", "image_id"], sort=True):
-        stack = np.stack(sub.sort_values("seed")["map"].to_list())
-        rows.append(
-            {"arch": arch, "image_id": image, "n_variants": len(stack), **mean_pairwise_agreement(stack, fractions)}
-        )
-    return pd.DataFrame(rows)
+    return mean_over_pairs(within_pairs(maps, fractions))
 
 
 def prototypes(maps: pd.DataFrame) -> pd.DataFrame:
@@ -82,6 +113,13 @@ def prototypes(maps: pd.DataFrame) -> pd.DataFrame:
         for (arch, image), sub in maps.groupby(["arch", "image_id"], sort=True)
     ]
     return pd.DataFrame(rows)
+
+
+def prototype_label(seeds: list[int], all_seeds: list[int]) -> str:
+    """What an architecture's prototype averages: ``all variants``, ``seed 0`` or ``seeds 0, 3``."""
+    if sorted(seeds) == sorted(all_seeds):
+        return "all variants"
+    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(str(s) for s in sorted(seeds))
 
 
 def across_consistency(maps: pd.DataFrame, fractions=IOU_FRACTIONS) -> pd.DataFrame:
@@ -180,34 +218,166 @@ def within_table(per_image: pd.DataFrame, similarity: pd.DataFrame, n_boot: int 
     by_arch = similarity.set_index("arch")
     rows = []
     for arch, sub in per_image.groupby("arch", sort=False):
-        row = {"arch": arch, "images": len(sub), **by_arch.loc[arch].to_dict()}
-        for col in [c for c in sub.columns if c == "pearson" or c.startswith("iou")]:
-            _, low, high = bootstrap_ci(sub[col].to_numpy(), n_boot=n_boot, seed=seed)
-            row[col] = with_ci(mean_sd(sub[col]), low, high)
-            row[f"{col}_mean"] = sub[col].mean()
-        rows.append(row)
+        columns = agreement_columns(sub)
+        rows.append(
+            {
+                "arch": arch,
+                "images": len(sub),
+                **by_arch.loc[arch].to_dict(),
+                **mean_sd_ci_cells(sub, columns, n_boot, seed),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def relations_table(per_image: pd.DataFrame, variants: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Table 6: per method, architecture and image set, Pearson r (p, 95% bootstrap CI over
-    images) of within-architecture map consistency with the image's authenticity MOS and with
-    the variants' mean absolute error."""
+#: Table 6's per-image targets: the image's authenticity MOS and the variants' mean absolute error.
+RELATION_TARGETS = ("mos", "mae")
+
+
+def image_errors(variants: pd.DataFrame) -> pd.DataFrame:
+    """Per (arch, image_id): authenticity MOS and the variants' mean absolute error."""
     err = variants.assign(abs_error=(variants["y_hat"] - variants["y"]).abs())
-    per_img = err.groupby(["arch", "image_id"]).agg(mos=("y", "first"), mae=("abs_error", "mean")).reset_index()
-    merged = per_image.merge(per_img, on=["arch", "image_id"], how="left")
+    return err.groupby(["arch", "image_id"]).agg(mos=("y", "first"), mae=("abs_error", "mean")).reset_index()
+
+
+def correlation_cells(x: np.ndarray, y: np.ndarray, name: str, n_boot: int = 2000, seed: int = 0) -> dict:
+    """``r_<name>``, ``p_<name>`` and ``ci_<name>`` (95% bootstrap CI over the paired items,
+    empty with fewer than 3) of the Pearson correlation of two per-item quantities."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    res = relation(x, y)
+    low, high = image_bootstrap_ci(y, x, "plcc", n_boot, seed) if len(x) > 2 else (np.nan, np.nan)
+    ci = f"[{low:.2f}, {high:.2f}]" if np.isfinite([low, high]).all() else ""
+    return {f"r_{name}": res["r"], f"p_{name}": res["p"], f"ci_{name}": ci}
+
+
+def relations_table(per_image: pd.DataFrame, variants: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Table 6: per method, architecture, image set and target (the image's authenticity MOS,
+    the variants' mean absolute error), the Pearson r (p, 95% bootstrap CI over images) between
+    the target and each within-architecture consistency measure of the image: the maps'
+    correlation-based consistency (``pearson``) and their top-5/15/25 % IoU."""
+    merged = per_image.merge(image_errors(variants), on=["arch", "image_id"], how="left")
+    measures = agreement_columns(per_image)
     rows = []
     for (method, arch, subset), sub in merged.groupby(["method", "arch", "subset"], sort=False):
-        row = {"method": method, "arch": arch, "subset": subset}
-        for target in ("mos", "mae"):
-            res = relation(sub["pearson"], sub[target])
-            low, high = (
-                image_bootstrap_ci(sub[target].to_numpy(), sub["pearson"].to_numpy(), "plcc", n_boot, seed)
-                if len(sub) > 2
-                else (np.nan, np.nan)
+        for target in RELATION_TARGETS:
+            row = {"method": method, "arch": arch, "subset": subset, "target": target, "n": len(sub)}
+            for measure in measures:
+                row.update(correlation_cells(sub[measure], sub[target], measure, n_boot, seed))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def mantel(a: np.ndarray, b: np.ndarray, n_permutations: int = 2000, seed: int = 0) -> dict[str, float]:
+    """Mantel test of two symmetric (V, V) matrices of pairwise values: Pearson r of their upper
+    triangles and a two-sided permutation p (rows and columns of ``b`` permuted together, so the
+    dependence of pairs that share a variant is respected; p = (1 + #|r_perm| ≥ |r|) / (1 + n)).
+    NaN with fewer than 3 pairs or a constant triangle."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    upper = np.triu_indices(len(a), k=1)
+    res = relation(a[upper], b[upper])
+    if not np.isfinite(res["r"]):
+        return {"r": float("nan"), "p": float("nan"), "pairs": res["n"]}
+    rng = np.random.default_rng(seed)
+    orders = np.stack([rng.permutation(len(b)) for _ in range(n_permutations)])
+    permuted = b[orders[:, upper[0]], orders[:, upper[1]]]  # (permutations, pairs)
+    x = a[upper] - a[upper].mean()
+    centred = permuted - permuted.mean(axis=1, keepdims=True)
+    r_perm = centred @ x / np.sqrt((centred**2).sum(axis=1) * (x**2).sum())
+    hits = int(np.sum(np.abs(r_perm) >= abs(res["r"]) - 1e-12))
+    return {"r": res["r"], "p": (1 + hits) / (1 + n_permutations), "pairs": res["n"]}
+
+
+def pair_matrix(pairs: pd.DataFrame, value: str, seeds: list[int]) -> np.ndarray:
+    """Symmetric (V, V) matrix of a per-pair ``value`` (columns seed_a, seed_b); NaN diagonal."""
+    out = np.full((len(seeds), len(seeds)), np.nan)
+    pos = {s: k for k, s in enumerate(seeds)}
+    for a, b, v in pairs[["seed_a", "seed_b", value]].itertuples(index=False):
+        out[pos[a], pos[b]] = out[pos[b], pos[a]] = v
+    return out
+
+
+#: Behaviour agreement of a pair of variants on the test images (Table A.4).
+BEHAVIOUR_COLUMNS = ("prediction_r", "prediction_mad", "error_mae")
+
+
+def behaviour_pairs(variants: pd.DataFrame) -> pd.DataFrame:
+    """Per (arch, seed_a < seed_b), on the images of role ``test``: Pearson r of the two
+    variants' predictions (``prediction_r``), their mean absolute difference in MOS units
+    (``prediction_mad``) and the mean of the two variants' mean absolute errors against the
+    authenticity MOS (``error_mae``)."""
+    test = variants[variants["role"] == "test"]
+    rows = []
+    for arch, sub in test.groupby("arch", sort=False):
+        wide = sub.pivot_table(index="image_id", columns="seed", values="y_hat").sort_index(axis=1)
+        y = sub.groupby("image_id")["y"].first().loc[wide.index].to_numpy()
+        for seed_a, seed_b in combinations(wide.columns, 2):
+            a, b = wide[seed_a].to_numpy(float), wide[seed_b].to_numpy(float)
+            rows.append(
+                {
+                    "arch": arch,
+                    "seed_a": int(seed_a),
+                    "seed_b": int(seed_b),
+                    "prediction_r": pearson(a, b),
+                    "prediction_mad": float(np.mean(np.abs(a - b))),
+                    "error_mae": float((np.mean(np.abs(a - y)) + np.mean(np.abs(b - y))) / 2),
+                }
             )
-            ci = f"[{low:.2f}, {high:.2f}]" if np.isfinite([low, high]).all() else ""
-            row.update({f"r_{target}": res["r"], f"p_{target}": res["p"], f"r_{target}_ci": ci})
-        row["n"] = len(sub)
-        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def behaviour_table(
+    map_pairs: pd.DataFrame, behaviour: pd.DataFrame, n_permutations: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Table A.4: does explanation agreement track agreement in model behaviour?
+
+    The unit is a pair of variants of one architecture. Map agreement of a pair = its mean over
+    the images in ``map_pairs`` (one row per image and pair, from :func:`within_pairs`) of each
+    consistency measure (Pearson r, top-p% IoU); behaviour of a pair = :func:`behaviour_pairs`.
+    Per method, architecture and consistency measure: the mean map agreement over pairs, the
+    mean of each behaviour measure, and the Mantel r (permutation p) between map agreement and
+    each behaviour measure over the pairs.
+    """
+    measures = agreement_columns(map_pairs)
+    per_pair = map_pairs.groupby(["method", "arch", "seed_a", "seed_b"], sort=False)[measures].mean().reset_index()
+    merged = per_pair.merge(behaviour, on=["arch", "seed_a", "seed_b"], how="inner")
+    rows = []
+    for (method, arch), sub in merged.groupby(["method", "arch"], sort=False):
+        seeds = sorted(set(sub["seed_a"]) | set(sub["seed_b"]))
+        for measure in measures:
+            row = {"method": method, "arch": arch, "map_measure": measure, "pairs": len(sub)}
+            row["map_agreement"] = sub[measure].mean()
+            for b in BEHAVIOUR_COLUMNS:
+                row[b] = sub[b].mean()
+            for b in BEHAVIOUR_COLUMNS:
+                test = mantel(pair_matrix(sub, measure, seeds), pair_matrix(sub, b, seeds), n_permutations, seed)
+                row.update({f"r_{b}": test["r"], f"p_{b}": test["p"]})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def method_agreement(first: pd.DataFrame, second: pd.DataFrame, fractions=IOU_FRACTIONS) -> pd.DataFrame:
+    """Per image and ensemble ``kind``: :func:`pair_agreement` of two methods' maps of the same
+    model (e.g. an ensemble's LIME map vs its MPM map). Both tables have columns image_id, kind,
+    map, height, width; maps of one image and kind must have the same size."""
+    from authxai.attribution.pipeline import map_array
+
+    keys = ["image_id", "kind"]
+    a = pd.Series([map_array(row) for _, row in first.iterrows()], index=pd.MultiIndex.from_frame(first[keys]))
+    b = pd.Series([map_array(row) for _, row in second.iterrows()], index=pd.MultiIndex.from_frame(second[keys]))
+    rows = []
+    for key in sorted(set(a.index) & set(b.index)):
+        if a[key].shape != b[key].shape:
+            raise ValueError(f"maps of {key} differ in size: {a[key].shape} vs {b[key].shape}")
+        rows.append({**dict(zip(keys, key)), **pair_agreement(a[key], b[key], fractions)})
+    return pd.DataFrame(rows)
+
+
+def agreement_table(per_item: pd.DataFrame, by: list[str], n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Per group of ``by``: the number of rows and the mean ± SD [95% bootstrap CI of the mean
+    over rows] of every agreement column (Pearson r, top-p% IoU)."""
+    columns = agreement_columns(per_item)
+    rows = []
+    for key, sub in per_item.groupby(by, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(by, key)), "n": len(sub), **mean_sd_ci_cells(sub, columns, n_boot, seed)})
     return pd.DataFrame(rows)

@@ -12,8 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn.linear_model import LinearRegression, Ridge, RidgeCV
 from sklearn.model_selection import KFold
+
+from authxai.evaluation import performance_cells, regression_metrics
 
 #: Ridge penalties searched when the meta-learner's alpha is "cv" (inner CV on the training folds).
 ALPHAS = tuple(np.logspace(-2, 6, 17))
@@ -27,6 +30,55 @@ def meta_learner(alpha: float | str):
     if alpha == 0:
         return LinearRegression()
     return Ridge(alpha=float(alpha))
+
+
+def predictions_on_test(variants: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """(images × (arch, seed) predictions on the images of role ``test``, their MOS ``y``)."""
+    test = variants[variants["role"] == "test"]
+    wide = test.pivot_table(index="image_id", columns=["arch", "seed"], values="y_hat").sort_index(axis=1)
+    return wide, test.groupby("image_id")["y"].first().loc[wide.index].to_numpy()
+
+
+def ensemble_predictions(
+    predictions: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 0, alpha: float | str = "cv"
+) -> dict[str, np.ndarray]:
+    """Bagging and out-of-fold stacking predictions of (images, variants) predictions."""
+    return {"bagging": bagging(predictions), "stacking": stacking_oof(predictions, y, folds, seed, alpha)}
+
+
+def best_variant(wide: pd.DataFrame, y: np.ndarray) -> tuple:
+    """Column (arch, seed) of the single variant with the highest test PLCC (first on ties)."""
+    plcc = [regression_metrics(y, wide[col].to_numpy())["plcc"] for col in wide.columns]
+    return wide.columns[int(np.argmax(plcc))]
+
+
+def table7(
+    wide: pd.DataFrame,
+    y: np.ndarray,
+    ensembles: dict[str, np.ndarray],
+    archs: list[str],
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Table 7: RMSE/PLCC/SRCC on the global test set of every architecture's variants (mean ±
+    SD over variants), of the best single variant (highest test PLCC over every architecture and
+    seed — chosen on the test set itself, an optimistic single model) and of each ensemble;
+    brackets: 95% bootstrap CI over test images."""
+    arch, variant_seed = best_variant(wide, y)
+    rows = [
+        {"model": a, "variants": wide[a].shape[1], "variant": ""}
+        | performance_cells(y, wide[a].to_numpy(), n_boot, seed)
+        for a in archs
+    ]
+    rows.append(
+        {"model": "best variant", "variants": 1, "variant": f"{arch} seed {variant_seed}"}
+        | performance_cells(y, wide[(arch, variant_seed)].to_numpy(), n_boot, seed)
+    )
+    for name, pred in ensembles.items():
+        rows.append(
+            {"model": name, "variants": wide.shape[1], "variant": ""} | performance_cells(y, pred, n_boot, seed)
+        )
+    return pd.DataFrame(rows)
 
 
 def bagging(predictions: np.ndarray) -> np.ndarray:
@@ -81,19 +133,21 @@ def ensemble_mpm(drops: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def ensemble_lime(rows: list[dict], weights: np.ndarray, intercept: float = 0.0):
-    """LIME of a linear ensemble, refit on the combined outputs of the variants on the shared
-    perturbations (same segments, seed and samples in every row)."""
+    """LIME of a linear ensemble, refit on the combined outputs of the variants on the
+    ensemble's own perturbations (``ensemble_seed`` and ``ensemble_predictions`` of each row:
+    the same draw, segments and samples in every row) — what LIME run on the ensemble module
+    gives, without rerunning a backbone."""
     from authxai.attribution.lime import explain_from_predictions, perturbations
 
     first = rows[0]
     segments = np.asarray(first["segments"]).reshape(int(first["height"]), int(first["width"]))
     for row in rows[1:]:
-        same = (row["perturbation_seed"], row["num_samples"]) == (first["perturbation_seed"], first["num_samples"])
+        same = (row["ensemble_seed"], row["num_samples"]) == (first["ensemble_seed"], first["num_samples"])
         if not same or not np.array_equal(np.asarray(row["segments"]), np.asarray(first["segments"])):
             raise ValueError(
                 f"LIME rows of {first['image_id']} do not share perturbations ({row['arch']} seed {row['seed']}); "
                 "rerun lime with one attribution.lime.seed and the same preprocessing for every architecture"
             )
-    z = perturbations(int(first["n_segments"]), int(first["num_samples"]), int(first["perturbation_seed"]))
-    preds = np.stack([np.asarray(r["predictions"], np.float64) for r in rows], axis=1)
+    z = perturbations(int(first["n_segments"]), int(first["num_samples"]), int(first["ensemble_seed"]))
+    preds = np.stack([np.asarray(r["ensemble_predictions"], np.float64) for r in rows], axis=1)
     return explain_from_predictions(z, preds @ np.asarray(weights, np.float64) + intercept, segments)

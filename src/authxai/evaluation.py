@@ -1,4 +1,5 @@
-"""Experiment 1: prediction performance and whether it goes beyond quality (Tables 2–3)."""
+"""Evaluation tables: prediction performance and whether it goes beyond quality (Experiment 1,
+Tables 2–3), unpruned vs pruned heads (appendix) and LIME's surrogate fidelity (Table A.2)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,34 @@ def with_ci(cell: str, low: float, high: float) -> str:
     return f"{cell} [{low:.3f}, {high:.3f}]"
 
 
+def mean_sd_ci_cells(values: pd.DataFrame, columns, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Per column of ``values`` (one row per unit, e.g. image): the cell ``mean ± SD [95%
+    bootstrap CI of the mean over rows]`` and the numeric ``<column>_mean``."""
+    cells = {}
+    for col in columns:
+        _, low, high = bootstrap_ci(values[col].to_numpy(), n_boot=n_boot, seed=seed)
+        cells[col] = with_ci(mean_sd(values[col]), low, high)
+        cells[f"{col}_mean"] = values[col].mean()
+    return cells
+
+
+def performance_cells(
+    y: np.ndarray, predictions: np.ndarray, n_boot: int = 2000, seed: int = 0, metrics=("rmse", "plcc", "srcc")
+) -> dict:
+    """RMSE/PLCC/SRCC of (images, variants) predictions on one shared image set: per metric the
+    cell ``mean ± SD over variants [95% bootstrap CI over images]`` (``value [CI]`` for a single
+    variant) and the numeric ``<metric>_mean``."""
+    y = np.asarray(y, float)
+    predictions = np.asarray(predictions, float).reshape(len(y), -1)
+    per_variant = [regression_metrics(y, predictions[:, v]) for v in range(predictions.shape[1])]
+    cells = {}
+    for m in metrics:
+        values = [row[m] for row in per_variant]
+        cells[m] = with_ci(mean_sd(values), *image_bootstrap_ci(y, predictions, m, n_boot, seed))
+        cells[f"{m}_mean"] = float(np.mean(values))
+    return cells
+
+
 def table2(
     metrics: pd.DataFrame,
     predictions: pd.DataFrame,
@@ -152,4 +181,94 @@ def table3(metrics: pd.DataFrame) -> pd.DataFrame:
                 "p": p,
             }
         )
+    return pd.DataFrame(rows)
+
+
+def lime_fidelity_table(lime: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Table A.2: per regime and architecture, the fidelity R² of LIME's surrogate (the weighted
+    R² of each linear fit on its perturbations, column ``r2``; one row per explained variant and
+    image). Per image the R² is averaged over the variants, then summarized as mean ± SD [95%
+    bootstrap CI of the mean] over images; ``fits`` counts every fit and ``r2_min`` is the
+    worst single fit."""
+    per_image = lime.groupby(["regime", "arch", "image_id"], sort=False)["r2"].mean().reset_index()
+    fits = lime.groupby(["regime", "arch"], sort=False)["r2"].agg(["size", "min"])
+    rows = []
+    for (regime, arch), sub in per_image.groupby(["regime", "arch"], sort=False):
+        rows.append(
+            {
+                "regime": regime,
+                "arch": arch,
+                "images": len(sub),
+                "fits": int(fits.loc[(regime, arch), "size"]),
+                **mean_sd_ci_cells(sub, ["r2"], n_boot, seed),
+                "r2_min": float(fits.loc[(regime, arch), "min"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def head_predictions(
+    embedding, ids: list[str], heads: dict[int, object], roles: pd.DataFrame, mos: pd.Series
+) -> pd.DataFrame:
+    """Predictions of unpruned heads on their images from the cached penultimate embeddings.
+
+    ``heads`` maps seed -> head; ``roles`` has columns seed, image_id, role (one experiment);
+    ``mos`` is the authenticity MOS by image id. Columns: seed, image_id, role, y, y_hat.
+    """
+    from authxai.models.features import rows_for
+    from authxai.models.training import predict
+
+    frames = []
+    for seed, head in heads.items():
+        mine = roles[roles["seed"] == seed]
+        wanted = mine["image_id"].to_numpy()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "seed": seed,
+                    "image_id": wanted,
+                    "role": mine["role"].to_numpy(),
+                    "y": mos.loc[wanted].to_numpy(),
+                    "y_hat": predict(head, embedding[rows_for(ids, wanted)]),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+#: Heads compared in the pruning table: the trained heads, and the same heads after SBS pruning.
+PRUNING_HEADS = ("unpruned", "pruned")
+
+
+def pruning_table(
+    predictions: pd.DataFrame, removed_share: pd.DataFrame, n_boot: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Appendix table: per regime and architecture, RMSE/PLCC/SRCC on the fixed test images of
+    the unpruned heads and of the pruned variants (mean ± SD over variants [95% bootstrap CI over
+    test images]) and the share of target-layer channels SBS removed (mean ± SD over variants, %).
+
+    ``predictions`` has columns regime, arch, heads (unpruned/pruned), seed, image_id, role, y,
+    y_hat; ``removed_share`` has regime, arch, seed, removed_share (0–1).
+    """
+    test = predictions[predictions["role"] == "test"]
+    rows = []
+    for (regime, arch), sub in test.groupby(["regime", "arch"], sort=False):
+        shares = removed_share[(removed_share["regime"] == regime) & (removed_share["arch"] == arch)]
+        for heads in PRUNING_HEADS:
+            mine = sub[sub["heads"] == heads]
+            wide = mine.pivot_table(index="image_id", columns="seed", values="y_hat").sort_index(axis=1)
+            y = mine.groupby("image_id")["y"].first().loc[wide.index].to_numpy()
+            percent = 100 * shares["removed_share"] if heads == "pruned" else pd.Series(np.zeros(len(shares)))
+            rows.append(
+                {
+                    "regime": regime,
+                    "arch": arch,
+                    "heads": heads,
+                    "variants": wide.shape[1],
+                    "test_images": len(y),
+                    **performance_cells(y, wide.to_numpy(), n_boot, seed),
+                    "channels_removed_pct": mean_sd(percent),
+                    "channels_removed_pct_mean": float(percent.mean()),
+                }
+            )
     return pd.DataFrame(rows)

@@ -2,10 +2,15 @@
 
 Experiments 1–2: one fixed 10% test set (the explanation set shared by every variant) and, per
 seed, a 70/20 train/validation draw of the rest. Experiment 3: one fixed 20% global test set and,
-per seed, 70/10 of the rest. Stratified on binned authenticity MOS; deterministic per seed.
+per seed, 70/10 of the rest. Sizes as the paper's (:func:`split_sizes`: train and validation
+rounded down, the test set takes the remainder: 957/273/138 of 1,368 images). Stratified on
+binned authenticity MOS; deterministic per seed.
 """
 
 from __future__ import annotations
+
+import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -18,6 +23,18 @@ EXPERIMENTS = {
 }
 
 
+def split_sizes(n_images: int, test_share: float, val_share: float) -> dict[str, int]:
+    """Image counts per role: train = floor(train share · N), val = floor(val share · N), test =
+    the remainder (the paper's 957/273/138 of 1,368 for 70/20/10; 957/136/275 for 70/10/20).
+
+    Shares are taken as the decimals they are written as (0.7 · 70 is 49, not 48.99…).
+    """
+    train_share = 1 - Fraction(str(test_share)) - Fraction(str(val_share))
+    n_train = math.floor(train_share * n_images)
+    n_val = math.floor(Fraction(str(val_share)) * n_images)
+    return {"train": n_train, "val": n_val, "test": n_images - n_train - n_val}
+
+
 def mos_bins(values: np.ndarray, n_bins: int) -> np.ndarray:
     """Quantile bins of ``values`` (fewer bins when there are too few values per bin)."""
     n_bins = max(1, min(n_bins, len(values) // 5))
@@ -25,11 +42,11 @@ def mos_bins(values: np.ndarray, n_bins: int) -> np.ndarray:
     return np.minimum((ranks - 1) * n_bins // len(values), n_bins - 1).astype(int)
 
 
-def _split(ids: np.ndarray, y: np.ndarray, size: float, seed: int, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
-    n_held = int(np.ceil(size * len(ids)))
+def _split(y: np.ndarray, n_held: int, seed: int, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rest, held) positions: ``n_held`` of ``len(y)`` items held out, stratified on binned ``y``."""
     # stratification needs at least one image per bin on both sides of the split
-    bins = mos_bins(y, min(n_bins, n_held, len(ids) - n_held))
-    rest, held = train_test_split(np.arange(len(ids)), test_size=size, random_state=seed, stratify=bins)
+    bins = mos_bins(y, min(n_bins, n_held, len(y) - n_held))
+    rest, held = train_test_split(np.arange(len(y)), test_size=n_held, random_state=seed, stratify=bins)
     return np.sort(rest), np.sort(held)
 
 
@@ -46,9 +63,10 @@ def make_splits(
     y = kept["mos_authenticity"].to_numpy()
     rows = []
     for exp, (test_share, val_share) in experiments.items():
-        pool, test = _split(ids, y, test_share, base_seed, n_bins)
+        sizes = split_sizes(len(ids), test_share, val_share)
+        pool, test = _split(y, sizes["test"], base_seed, n_bins)
         for seed in seeds:
-            tr, va = _split(ids[pool], y[pool], val_share / (1 - test_share), seed, n_bins)
+            tr, va = _split(y[pool], sizes["val"], seed, n_bins)
             for role, idx in (("train", pool[tr]), ("val", pool[va]), ("test", test)):
                 rows.append(pd.DataFrame({"image_id": ids[idx], "seed": seed, "experiment": exp, "role": role}))
     return pd.concat(rows, ignore_index=True)

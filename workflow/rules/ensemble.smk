@@ -18,6 +18,25 @@ rule ensemble:
         "../scripts/ensemble.py"
 
 
+rule table_ensemble_lime_vs_mpm:
+    """Table 7b (§5.4): the ensembles' LIME vs MPM maps on the global test images."""
+    input:
+        lime=ensemble_maps("lime"),
+        mpm=ensemble_maps("mpm"),
+    output:
+        **table_outputs(["table7b_ensemble_lime_vs_mpm"]),
+        per_image="results/ensemble/lime_vs_mpm.parquet",
+    log:
+        f"{LOGS}/table_ensemble_lime_vs_mpm.log",
+    conda:
+        "../../envs/authxai.yaml"
+    params:
+        n_boot=config["uncertainty"]["n_boot"],
+        seed=config["seed"],
+    script:
+        "../scripts/table_ensemble_lime_vs_mpm.py"
+
+
 rule ensemble_attributions:
     """Ensemble maps are linear in the variants' outputs: no backbone runs here."""
     input:

@@ -1,5 +1,6 @@
 """Across-architecture consistency of one method: per image and pair of architectures, the
-agreement of their prototypes (mean map over variants); the prototypes for Figure 4."""
+agreement of their prototypes (mean map over the configured variants); the prototypes for
+Figure 4."""
 
 import numpy as np
 
@@ -10,16 +11,24 @@ from authxai.workflow import log, run_script
 
 def main(smk):
     maps = read_maps(smk.input.maps)
+    maps = maps[maps["seed"].isin(smk.params.seeds)]
+    label = {"method": smk.params.method, "prototypes": smk.params.prototypes}
     across = across_consistency(maps)
     summary = across.groupby(["arch_a", "arch_b"])["pearson"].agg(["mean", "min", "max"])
-    log.info("%s prototype correlation over %d images\n%s", smk.params.method, across["image_id"].nunique(), summary)
-    write_parquet(across.assign(method=smk.params.method), smk.output.across, smk.config)
+    log.info(
+        "%s prototype (%s) correlation over %d images\n%s",
+        smk.params.method,
+        smk.params.prototypes,
+        across["image_id"].nunique(),
+        summary,
+    )
+    write_parquet(across.assign(**label), smk.output.across, smk.config)
     protos = prototypes(maps)
     protos = protos.assign(
         height=[m.shape[0] for m in protos["map"]],
         width=[m.shape[1] for m in protos["map"]],
         map=[np.asarray(m, np.float32).ravel() for m in protos["map"]],
-        method=smk.params.method,
+        **label,
     )
     write_parquet(protos, smk.output.prototypes, smk.config)
 
