@@ -3,7 +3,8 @@
 Measures the trunk throughput of each of the six paper backbones at 224 px (all seeds share one
 trunk pass, so a forward of a batch *is* the unit of every attribution stage), in float32 and
 — on CUDA — in bf16 (``attribution.precision``), against the naive way (one full model per
-variant: 10 trunk passes for what one shared pass does). Then multiplies, per stage, the
+variant, in the default memory layout: 10 trunk passes for what one shared channels-last pass
+does). Then multiplies, per stage, the
 forward passes one job makes under the paper config by the measured time per pass and by the
 number of jobs that stage has in the paper config's dry run (``--jobs`` from
 ``snakemake -n --configfile config/aigciqa2023.yaml``; the defaults are that dry run's counts).
@@ -24,7 +25,7 @@ import yaml
 
 from authxai.attribution.mpm import centre_grid
 from authxai.attribution.variants import SharedTrunkVariants
-from authxai.models.backbones import get_spec, pick_device, split_backbone
+from authxai.models.backbones import get_spec, on_device, pick_device, split_backbone
 from authxai.models.heads import RegressionHead
 
 PAPER_ARCHS = ["vgg16", "vgg19", "resnet152", "densenet161", "efficientnet_b3", "barlowtwins_resnet50"]
@@ -56,9 +57,9 @@ def passes_per_job(cfg: dict, n_variants: int) -> dict[str, float]:
 def seconds_per_pass(arch: str, device: torch.device, batch: int, reps: int, precision: str, n_heads: int) -> float:
     """Seconds per image of one shared-trunk forward of ``n_heads`` variants."""
     torch.manual_seed(0)
-    model = get_spec(arch).build().eval().to(device)
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+    model = get_spec(arch).build().eval()
+    # the pipeline's layout (channels-last); the naive way: the default layout, one model per variant
+    model = on_device(model, device) if n_heads > 1 else model.to(device)
     trunk, tail = split_backbone(model, arch)
     heads = [RegressionHead(get_spec(arch).embed_dim, get_spec(arch).head_hidden).eval().to(device)] * n_heads
     variants = SharedTrunkVariants(trunk, tail, heads, precision=precision).eval()

@@ -304,3 +304,18 @@ def test_densenet_checkpoints_with_torchvision_legacy_keys_load(tmp_path):
         loaded["features.denseblock4.denselayer24.conv2.weight"],
         state["features.denseblock4.denselayer24.conv2.weight"],
     )
+
+
+def test_a_barlow_twins_checkpoint_must_hold_the_whole_trunk(tmp_path):
+    """Barlow Twins ships the ResNet-50 trunk without fc; a file missing trunk layers (another
+    network's weights) must not load as a silently random backbone."""
+    torch.manual_seed(0)
+    state = bb.REGISTRY["barlowtwins_resnet50"].build().state_dict()
+    trunk_only = tmp_path / "resnet50.pth"
+    torch.save({k: v for k, v in state.items() if not k.startswith("fc.")}, trunk_only)
+    loaded = bb.build_backbone("barlowtwins_resnet50", trunk_only).state_dict()
+    torch.testing.assert_close(loaded["layer4.2.conv3.weight"], state["layer4.2.conv3.weight"])
+    foreign = tmp_path / "vgg.pth"
+    torch.save(RegressionHead(8, (4,)).state_dict(), foreign)
+    with pytest.raises(InputError, match=r"do not fit barlowtwins_resnet50 \(\d+ keys differ, e.g. missing conv1"):
+        bb.build_backbone("barlowtwins_resnet50", foreign)

@@ -112,11 +112,11 @@ def load_variants(
     """The pruned variants of one architecture from their head and pruning files (same order),
     and the pruning records (seed, removed channels, mask); ``precision`` of the trunk as in
     :class:`SharedTrunkVariants`."""
-    from authxai.models.backbones import build_backbone, split_backbone
+    from authxai.models.backbones import build_backbone, on_device, split_backbone
     from authxai.models.heads import load_head
     from authxai.pruning import load_pruning
 
-    trunk, tail = split_backbone(build_backbone(arch, weights).to(device), arch)
+    trunk, tail = split_backbone(on_device(build_backbone(arch, weights), device), arch)
     heads = [load_head(p).to(device) for p in head_paths]
     records = [load_pruning(p) for p in pruning_paths]
     masks = [rec["mask"].to(device) for rec in records]

@@ -22,7 +22,7 @@ import torch
 from PIL import Image
 
 from authxai.errors import fail, require_finite
-from authxai.models.backbones import build_backbone, get_spec, split_backbone
+from authxai.models.backbones import build_backbone, get_spec, on_device, split_backbone
 from authxai.tables import atomic_path, provenance
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,7 @@ def extract_features(
     Stops with one line naming the architecture if any value is NaN or infinite.
     """
     device = device or torch.device("cpu")
-    model = build_backbone(arch, weights).to(device)
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+    model = on_device(build_backbone(arch, weights), device)
     trunk, tail = split_backbone(model, arch)
     layer = get_spec(arch).target_layer
     acts, auxs, embs = [], [], []
