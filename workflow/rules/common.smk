@@ -52,6 +52,10 @@ EXPLAIN = {
 }
 
 
+#: Explanation images the sanity checks randomize on (a MOS-spread sample of Experiment 2's).
+SANITY_IMAGES = explanation_sample(
+    _META, EXPLAIN.get("test", []), config["sanity"]["n_images"]
+)
 #: Training-pool images of Experiment 2 that also get attributions (Table 6 on training images).
 TRAIN_SAMPLE = explanation_sample(
     _META,

@@ -25,7 +25,7 @@ rule sanity:
         sanity=config["sanity"],
         seed=config["seed"],
         experiment=REGIME_EXPERIMENT.get("test"),
-        explain=EXPLAIN.get("test", []),
+        explain=SANITY_IMAGES,
         training=config["training"],
     script:
         "../scripts/sanity.py"
