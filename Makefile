@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: run test lint dry-run slurm-profile clean
+.PHONY: run test test-fast lint dry-run slurm-profile clean
 
 # The venv is (re)built when the pinned requirements change. torch/torchvision come from
 # pip's local wheel cache where the machine has one (no multi-GB download).
@@ -27,6 +27,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The unit tests only (no snakemake runs): a couple of minutes.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not workflow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests workflow/scripts benchmarks

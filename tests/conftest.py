@@ -91,13 +91,18 @@ def write_table_dataset(root: Path, n_images: int = 8, n_raters: int = 6, seed: 
                 "challenge": "Basic" if i % 3 else "Imagination",
             }
         )
-    pd.DataFrame(rows).to_csv(root / "images.csv", index=False)
     ratings = [
         {"participant": f"r{p}", "id": f"im{i}", "dimension": dim, "score": int(rng.integers(1, 6))}
         for p in range(n_raters)
         for i in range(n_images)
         for dim in ("quality", "authenticity")
     ]
+    return _table_files(root, rows, ratings, exclusion={"combos": [["Animals", "Imagination"]]})
+
+
+def _table_files(root: Path, images: list[dict], ratings: list[dict], **extra) -> dict:
+    """Write ``images.csv`` and ``ratings.csv`` under ``root``; the ``dataset`` block reading them."""
+    pd.DataFrame(images).to_csv(root / "images.csv", index=False)
     pd.DataFrame(ratings).to_csv(root / "ratings.csv", index=False)
     return {
         "kind": "table",
@@ -105,7 +110,7 @@ def write_table_dataset(root: Path, n_images: int = 8, n_raters: int = 6, seed: 
         "images": "images.csv",
         "ratings": "ratings.csv",
         "columns": {"image_id": "id", "path": "file", "rating": "score"},
-        "exclusion": {"combos": [["Animals", "Imagination"]]},
+        **extra,
     }
 
 
@@ -142,7 +147,6 @@ def write_photo_dataset(root: Path, n_images: int = 24, size: int = 224, n_rater
         crop.save(root / "img" / f"p{i:02d}.png")
         latent.append(np.asarray(crop, np.float32).mean() / 255)
         rows.append({"id": f"p{i:02d}", "file": f"img/p{i:02d}.png", "category": "Photo", "challenge": "Basic"})
-    pd.DataFrame(rows).to_csv(root / "images.csv", index=False)
     latent = (np.asarray(latent) - np.mean(latent)) / np.std(latent)
     ratings = [
         {"participant": f"r{p}", "id": f"p{i:02d}", "dimension": dim, "score": score}
@@ -151,14 +155,7 @@ def write_photo_dataset(root: Path, n_images: int = 24, size: int = 224, n_rater
         for dim in ("quality", "authenticity")
         for score in [int(np.clip(np.round(3 + latent[i] + rng.normal(0, 0.8)), 1, 5))]
     ]
-    pd.DataFrame(ratings).to_csv(root / "ratings.csv", index=False)
-    return {
-        "kind": "table",
-        "root": root.name,
-        "images": "images.csv",
-        "ratings": "ratings.csv",
-        "columns": {"image_id": "id", "path": "file", "rating": "score"},
-    }
+    return _table_files(root, rows, ratings)
 
 
 def calibrated_random_state_dict(arch: str, images, seed: int = 0) -> dict:
