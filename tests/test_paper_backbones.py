@@ -118,7 +118,7 @@ def test_features_and_variants_use_the_configured_weights(paper_run):
     """The cache equals the trunk built from the weights file; the pruned variants' predictions
     equal the tail (same file) + head + SBS mask, recomputed here."""
     from authxai.attribution.variants import cached_variant_outputs
-    from authxai.models.backbones import build_backbone, split_backbone
+    from authxai.models.backbones import build_backbone, on_device, split_backbone
     from authxai.models.features import load_features, load_image
     from authxai.models.heads import load_head
     from authxai.pruning import load_pruning
@@ -129,10 +129,13 @@ def test_features_and_variants_use_the_configured_weights(paper_run):
     for arch in ("resnet152", "efficientnet_b3"):
         tensors, ids, _ = load_features(res / "features" / f"{arch}.safetensors")
         assert tensors["act"].dtype == torch.float32 and torch.isfinite(tensors["act"]).all()
-        trunk, tail = split_backbone(build_backbone(arch, weights[arch]), arch)
+        # the pipeline's layout: channels-last changes float32 summation order, which 150 layers
+        # of ResNet-152 amplify to ~3e-4 of the activations' scale
+        trunk, tail = split_backbone(on_device(build_backbone(arch, weights[arch]), "cpu"), arch)
         x = load_image(work / "photos" / images.loc[ids[0], "path"], 256, 224)[None]
         with torch.no_grad():
-            torch.testing.assert_close(tensors["act"][:1], trunk(x).act, rtol=1e-4, atol=1e-4)
+            act = trunk(x).act
+        torch.testing.assert_close(tensors["act"][:1], act, rtol=1e-4, atol=1e-4 * float(act.abs().max()))
         assert float(tensors["embedding"].std()) > 1e-3  # calibrated BatchNorm: features carry signal
         record = load_pruning(res / "pruning" / "test" / arch / "seed1.json")
         head = load_head(res / "models" / "exp12" / arch / "seed1" / "head.safetensors")
