@@ -32,3 +32,14 @@ def test_make_splits_has_those_sizes_and_stays_stratified(n):
         deciles = pd.qcut(images.set_index("image_id")["mos_authenticity"], 10, labels=False)
         per_decile = deciles.loc[test].value_counts()
         assert len(per_decile) == 10 and per_decile.max() - per_decile.min() <= 2  # ~13.8 per decile
+
+
+def test_small_datasets_keep_an_image_in_every_role_and_too_few_is_one_line():
+    from authxai.errors import InputError
+    from authxai.splits import split_sizes
+
+    assert split_sizes(6, 0.2, 0.1) == {"train": 4, "val": 1, "test": 1}
+    assert split_sizes(3, 0.1, 0.2) == {"train": 1, "val": 1, "test": 1}
+    assert split_sizes(1368, 0.1, 0.2) == {"train": 957, "val": 273, "test": 138}
+    with pytest.raises(InputError, match="2 kept image"):
+        split_sizes(2, 0.1, 0.2)

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from authxai.errors import InputError
+
 EXPERIMENTS = {
     # experiment: (test share, validation share) of all kept images
     "exp12": (0.1, 0.2),
@@ -27,11 +29,19 @@ def split_sizes(n_images: int, test_share: float, val_share: float) -> dict[str,
     """Image counts per role: train = floor(train share · N), val = floor(val share · N), test =
     the remainder (the paper's 957/273/138 of 1,368 for 70/20/10; 957/136/275 for 70/10/20).
 
-    Shares are taken as the decimals they are written as (0.7 · 70 is 49, not 48.99…).
+    Shares are taken as the decimals they are written as (0.7 · 70 is 49, not 48.99…). On small
+    datasets every role keeps at least one image; fewer than 3 images is an :class:`InputError`.
     """
+    if n_images < 3:
+        raise InputError(
+            f"{n_images} kept image(s): a train/validation/test split needs at least 3 — add images "
+            "or relax dataset.exclusion"
+        )
     train_share = 1 - Fraction(str(test_share)) - Fraction(str(val_share))
     n_train = math.floor(train_share * n_images)
-    n_val = math.floor(Fraction(str(val_share)) * n_images)
+    # small datasets: every role keeps at least one image (train gives them up)
+    n_val = max(1, math.floor(Fraction(str(val_share)) * n_images))
+    n_train = min(n_train, n_images - n_val - 1)
     return {"train": n_train, "val": n_val, "test": n_images - n_train - n_val}
 
 

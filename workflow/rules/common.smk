@@ -38,18 +38,22 @@ try:
     # The explanation images are a pure function of the metadata and seeds: the DAG lists
     # every per-image attribution job before anything runs.
     _META = metadata_for_dag(config["dataset"], config["synthetic"])
+    #: Regime -> the images its variants are explained on: a sample of the experiment's fixed
+    #: test set (Exp. 2: the shared explanation set; Exp. 3: the global test set of the ensembles).
+    EXPLAIN = {
+        regime: explanation_sample(
+            _META,
+            explanation_ids(
+                _META, experiment, config["seed"], config["splits"]["n_bins"]
+            ),
+            config["attribution"][
+                "n_images" if regime == "test" else "n_ensemble_images"
+            ],
+        )
+        for regime, experiment in REGIME_EXPERIMENT.items()
+    }
 except InputError as _exc:
     sys.exit(f"authxai input error: {_exc}")
-#: Regime -> the images its variants are explained on: a sample of the experiment's fixed test
-#: set (Exp. 2: the shared explanation set; Exp. 3: the global test set of the ensembles).
-EXPLAIN = {
-    regime: explanation_sample(
-        _META,
-        explanation_ids(_META, experiment, config["seed"], config["splits"]["n_bins"]),
-        config["attribution"]["n_images" if regime == "test" else "n_ensemble_images"],
-    )
-    for regime, experiment in REGIME_EXPERIMENT.items()
-}
 
 
 #: Explanation images the sanity checks randomize on (a MOS-spread sample of Experiment 2's).
