@@ -176,6 +176,13 @@ def test_mantel_test_against_every_permutation():
     assert res["r"] == pytest.approx(r) and res["pairs"] == 10
     assert res["p"] == pytest.approx(exact, abs=0.02)
     assert np.isnan(mantel(a[:2, :2], b[:2, :2])["r"])  # one pair: no correlation
+    # a missing pair value (a constant map has no correlation): r over the rest, p undefined —
+    # not the minimum p that NaN permutations would give
+    gap = a.copy()
+    gap[0, 1] = gap[1, 0] = np.nan
+    res = mantel(gap, b, n_permutations=200)
+    keep = np.isfinite(gap[upper])
+    assert res["r"] == pytest.approx(np.corrcoef(gap[upper][keep], b[upper][keep])[0, 1]) and np.isnan(res["p"])
 
 
 def test_behaviour_pairs_and_table_against_numpy():

@@ -271,12 +271,16 @@ def mantel(a: np.ndarray, b: np.ndarray, n_permutations: int = 2000, seed: int =
     """Mantel test of two symmetric (V, V) matrices of pairwise values: Pearson r of their upper
     triangles and a two-sided permutation p (rows and columns of ``b`` permuted together, so the
     dependence of pairs that share a variant is respected; p = (1 + #|r_perm| ≥ |r|) / (1 + n)).
-    NaN with fewer than 3 pairs or a constant triangle."""
+    NaN with fewer than 3 pairs or a constant triangle; p is NaN when a pair's value is missing
+    (a constant map or prediction has no correlation): a permutation would move the gap.
+    """
     a, b = np.asarray(a, float), np.asarray(b, float)
     upper = np.triu_indices(len(a), k=1)
     res = relation(a[upper], b[upper])
     if not np.isfinite(res["r"]):
         return {"r": float("nan"), "p": float("nan"), "pairs": res["n"]}
+    if not (np.isfinite(a[upper]).all() and np.isfinite(b[upper]).all()):
+        return {"r": res["r"], "p": float("nan"), "pairs": res["n"]}
     rng = np.random.default_rng(seed)
     orders = np.stack([rng.permutation(len(b)) for _ in range(n_permutations)])
     permuted = b[orders[:, upper[0]], orders[:, upper[1]]]  # (permutations, pairs)

@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.linear_model import LinearRegression, Ridge, RidgeCV
 from sklearn.model_selection import KFold
 
+from authxai.errors import InputError
 from authxai.evaluation import performance_cells, regression_metrics
 
 #: Ridge penalties searched when the meta-learner's alpha is "cv" (inner CV on the training folds).
@@ -140,13 +141,18 @@ def ensemble_lime(rows: list[dict], weights: np.ndarray, intercept: float = 0.0)
     from authxai.attribution.lime import explain_from_predictions, perturbations
 
     first = rows[0]
+    if "ensemble_seed" not in first or any(pd.isna(row.get("ensemble_seed")) for row in rows):
+        raise InputError(
+            f"LIME rows of {first['image_id']} hold no outputs on the ensemble's perturbations — "
+            "rerun lime for regime val (snakemake --forcerun lime)"
+        )
     segments = np.asarray(first["segments"]).reshape(int(first["height"]), int(first["width"]))
     for row in rows[1:]:
         same = (row["ensemble_seed"], row["num_samples"]) == (first["ensemble_seed"], first["num_samples"])
         if not same or not np.array_equal(np.asarray(row["segments"]), np.asarray(first["segments"])):
             raise ValueError(
                 f"LIME rows of {first['image_id']} do not share perturbations ({row['arch']} seed {row['seed']}); "
-                "rerun lime with one attribution.lime.seed and the same preprocessing for every architecture"
+                "rerun lime for regime val with the same preprocessing for every architecture"
             )
     z = perturbations(int(first["n_segments"]), int(first["num_samples"]), int(first["ensemble_seed"]))
     preds = np.stack([np.asarray(r["ensemble_predictions"], np.float64) for r in rows], axis=1)

@@ -83,8 +83,10 @@ def variant_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 def mean_sd(values) -> str:
-    """ "mean ± SD" (sample SD) of a sequence, as the paper's tables print it."""
+    """ "mean ± SD" (sample SD) of a sequence, as the paper's tables print it; NaN entries (an
+    undefined correlation) are left out, as the bootstrap CIs and numeric means leave them out."""
     values = np.asarray(values, float)
+    values = values[np.isfinite(values)]
     return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}" if len(values) > 1 else f"{values.mean():.3f}"
 
 

@@ -195,10 +195,13 @@ def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
     return json.loads(meta.get(PROVENANCE_KEY, b"{}"))
 
 
-def read_parquet(path: str | os.PathLike, schema: TableSchema | None = None) -> pd.DataFrame:
-    """Read a parquet table and check it against ``schema``; one-line error if unreadable."""
+def read_parquet(
+    path: str | os.PathLike, schema: TableSchema | None = None, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """Read a parquet table (only ``columns``, if given) and check it against ``schema``;
+    one-line error if unreadable."""
     try:
-        df = pd.read_parquet(path)
+        df = pd.read_parquet(path, columns=columns)
     except FileNotFoundError as exc:
         raise fail(path, "file not found", "run the rule that makes it or fix the path") from exc
     except (OSError, pa.ArrowException) as exc:
@@ -252,9 +255,10 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     os.replace(tmp, target)
 
 
-def read_parquets(paths: Iterable[str | os.PathLike]) -> pd.DataFrame | None:
-    """The tables of ``paths`` stacked (None when there are none)."""
-    tables = [read_parquet(p) for p in paths]
+def read_parquets(paths: Iterable[str | os.PathLike], columns: list[str] | None = None) -> pd.DataFrame | None:
+    """The tables of ``paths`` stacked (None when there are none); only ``columns`` if given
+    (attribution tables hold full maps: reading 2,598 of them whole takes gigabytes)."""
+    tables = [read_parquet(p, columns=columns) for p in paths]
     return pd.concat(tables, ignore_index=True) if tables else None
 
 

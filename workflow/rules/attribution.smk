@@ -47,6 +47,9 @@ for _method in METHODS:
             **BACKBONE_PARAMS,
             method=_method,
             settings=config["attribution"][_method],
-            precision=config["attribution"]["precision"],
+            # Grad-CAM's gradients always run in fp32: its jobs do not depend on the setting
+            precision=(
+                "fp32" if _method == "gradcam" else config["attribution"]["precision"]
+            ),
         script:
             "../scripts/attribute.py"

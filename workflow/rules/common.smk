@@ -466,11 +466,13 @@ def figure_pixels(wildcards):
 
 def figure_view(wildcards):
     """What photo panels need to show the image as each model saw it (authxai.figures.ModelView):
-    the dataset root and every architecture's preprocessing; empty for other figures, so that
-    a preprocessing change reruns only the figures that show photos."""
+    the dataset root and the preprocessing of the architectures the figure shows (one for the
+    per-architecture examples); empty for other figures, so that a preprocessing change reruns
+    only the figures that show that architecture's photos."""
     if not shows_photos(wildcards.figure):
         return {}
+    shown = [a for a in ARCHS if wildcards.figure == f"fig_examples_{a}"] or ARCHS
     return {
         "root": config["dataset"]["root"],
-        "preprocess": {arch: preprocess(arch) for arch in ARCHS},
+        "preprocess": {arch: preprocess(arch) for arch in shown},
     }

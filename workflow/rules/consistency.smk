@@ -80,9 +80,7 @@ rule consistency_across:
     params:
         method=lambda wc: wc.method,
         seeds=lambda wc: prototype_seeds(wc.method),
-        prototypes=lambda wc: prototype_label(
-            prototype_seeds(wc.method), method_seeds(wc.method)
-        ),
+        prototypes=lambda wc: prototype_label(prototype_seeds(wc.method), SEEDS),
     script:
         "../scripts/consistency_across.py"
 
@@ -103,7 +101,7 @@ rule consistency_across_allvariants:
     params:
         method=lambda wc: wc.method,
         seeds=lambda wc: method_seeds(wc.method),
-        prototypes="all variants",
+        prototypes=lambda wc: prototype_label(method_seeds(wc.method), SEEDS),
     script:
         "../scripts/consistency_across.py"
 

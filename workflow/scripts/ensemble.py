@@ -7,6 +7,7 @@ import json
 import pandas as pd
 
 from authxai.ensemble import ensemble_predictions, predictions_on_test, stacking_weights, table7
+from authxai.errors import require_finite
 from authxai.tables import atomic_path, provenance, read_parquets, write_markdown_and_csv, write_parquet
 from authxai.workflow import log, run_script
 
@@ -15,11 +16,14 @@ def main(smk):
     wide, y = predictions_on_test(read_parquets(smk.input.variants))
     cfg, seed = smk.params.settings, smk.params.seed
     ensembles = ensemble_predictions(wide.to_numpy(), y, cfg["folds"], seed, cfg["alpha"])
+    for name, values in ensembles.items():
+        require_finite(values, f"{name} ensemble predictions (regime val)")
     table = table7(wide, y, ensembles, smk.params.archs, smk.params.n_boot, seed)
     log.info("Table 7 on %d global test images\n%s", len(y), table.to_string(index=False))
     write_markdown_and_csv(table, smk.output.table7_ensembles_csv.removesuffix(".csv"))
     write_parquet(pd.DataFrame({"image_id": wide.index, "y": y, **ensembles}), smk.output.predictions, smk.config)
     weights = stacking_weights(wide.to_numpy(), y, cfg["alpha"])
+    require_finite([*weights.weights, weights.intercept], "stacking weights", "try ensemble.alpha: cv (ridge)")
     record = {
         "variants": [{"arch": a, "seed": int(s)} for a, s in wide.columns],
         "weights": weights.weights.tolist(),

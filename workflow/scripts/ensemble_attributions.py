@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from authxai.ensemble import StackingWeights, ensemble_lime, ensemble_mpm, ensemble_weights
+from authxai.errors import require_finite
 from authxai.tables import read_parquet, write_parquet
 from authxai.workflow import run_script
 
@@ -31,6 +32,7 @@ def main(smk):
             intercept = meta.intercept if kind == "stacking" else 0.0
             res = ensemble_lime(rows.to_dict("records"), weights, intercept)
             extra = {"map": res.map, "r2": res.r2, "coefficients": res.coefficients.tolist()}
+        require_finite(extra["map"], f"{kind} {smk.wildcards.method} map of {smk.wildcards.image}")
         out.append(
             {
                 "kind": kind,

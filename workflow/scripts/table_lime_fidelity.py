@@ -6,7 +6,7 @@ from authxai.workflow import log, run_script
 
 
 def main(smk):
-    lime = read_parquets(smk.input.lime)[["regime", "arch", "seed", "image_id", "r2"]]
+    lime = read_parquets(smk.input.lime, columns=["regime", "arch", "seed", "image_id", "r2"])
     table = lime_fidelity_table(lime, smk.params.n_boot, smk.params.seed)
     log.info("LIME fidelity R² over %d fits\n%s", len(lime), table.to_string(index=False))
     write_markdown_and_csv(table, smk.output.tableA2_lime_fidelity_csv.removesuffix(".csv"))
