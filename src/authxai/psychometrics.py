@@ -1,6 +1,6 @@
 """Psychometrics of human ratings (paper §4.1, §4.2, §5.1).
 
-All functions take plain arrays or the long ``ratings`` table of DESIGN.md §3 and are
+All functions take plain arrays or the long ``ratings`` table of :data:`authxai.data.adapters.RATINGS_LONG` and are
 independent of Snakemake.
 """
 

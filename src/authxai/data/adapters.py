@@ -1,4 +1,4 @@
-"""Dataset adapters → the image table and the long ratings table (DESIGN.md §3).
+"""Dataset adapters → the image table and the long ratings table (README "Datasets", "Outputs").
 
 Three kinds, one output contract:
 

@@ -1,4 +1,4 @@
-"""The planted-cue rating study (DESIGN.md §4.1).
+"""The planted-cue rating study (README "Datasets").
 
 A study is made in two steps so that the workflow DAG is known at parse time:
 

@@ -1,4 +1,4 @@
-"""Regression heads of the paper (DESIGN.md §5)."""
+"""Regression heads of the paper (README "Models")."""
 
 from __future__ import annotations
 
