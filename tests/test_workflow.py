@@ -1,5 +1,5 @@
 """Real snakemake runs: the tiny planted-cue study end to end, the real-data MOS summary,
-dry runs, and bad input through the workflow (one line, no finished-looking output)."""
+dry runs, reruns (bad input through the workflow: test_bad_inputs.py)."""
 
 import json
 import os
@@ -18,7 +18,7 @@ from PIL import Image
 
 from authxai.psychometrics import reliability_table
 from authxai.tables import read_provenance
-from conftest import REPO, SNAKEMAKE, TINY_CONFIG, make_workdir, run_snakemake, write_table_dataset
+from conftest import REPO, SNAKEMAKE, TINY_CONFIG, make_workdir, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -596,60 +596,6 @@ def test_real_aigciqa2023_mos_summary_runs_without_images(tmp_path):
     assert round(r, 3) == 0.863
     assert len(pd.read_parquet(work / "results" / "psychometrics" / "reliability.parquet")) == 0
     assert "skipped" in (work / "results" / "logs" / "psychometrics.log").read_text()
-
-
-def _one_line_error(proc, needle: str) -> str:
-    assert proc.returncode != 0
-    lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if needle in ln]
-    assert len(lines) == 1, (proc.stdout[-3000:], proc.stderr[-3000:])
-    return lines[0]
-
-
-def test_unknown_config_key_fails_before_running(tiny_workdir):
-    cfg = {**TINY_CONFIG, "synthetic": {**TINY_CONFIG["synthetic"], "n_imagez": 5}}
-    (tiny_workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
-    line = _one_line_error(run_snakemake(tiny_workdir, check=False), "authxai config error")
-    assert "'synthetic.n_imagez'" in line
-    assert not (tiny_workdir / "results").exists()
-
-
-@pytest.mark.parametrize(
-    ("weights", "needle"),
-    [
-        ({"efficientnet_lite0": "nowhere/lite0.pth"}, "models.weights.efficientnet_lite0: nowhere/lite0.pth not found"),
-        ({"resnet-152": "x.pth"}, "models.weights.resnet-152: not in models.archs"),
-    ],
-)
-def test_bad_models_weights_fail_before_running(tiny_workdir, weights, needle):
-    cfg = {**TINY_CONFIG, "models": {**TINY_CONFIG["models"], "weights": weights}}
-    (tiny_workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
-    _one_line_error(run_snakemake(tiny_workdir, "-n", check=False), needle)
-    assert not (tiny_workdir / "results").exists()
-
-
-def test_corrupt_image_fails_with_one_line_and_leaves_no_output(tmp_path):
-    work = tmp_path / "work"
-    spec = write_table_dataset(work / "lab")
-    make_workdir(work, {"dataset": spec})
-    (work / "lab" / "img" / "im3.png").write_bytes(b"garbage")
-    proc = run_snakemake(work, "results/data/images.parquet", check=False)
-    line = _one_line_error(proc, "corrupt or unreadable image")
-    assert "im3.png" in line
-    assert (work / "results" / "data" / "metadata.parquet").exists()  # the step before is fine
-    assert not (work / "results" / "data" / "images.parquet").exists()
-    assert not list((work / "results" / "data").glob("*.part"))
-
-
-def test_nan_rating_fails_at_the_data_stage(tmp_path):
-    work = tmp_path / "work"
-    spec = write_table_dataset(work / "lab")
-    make_workdir(work, {"dataset": spec})
-    ratings = pd.read_csv(work / "lab" / "ratings.csv", dtype=object)
-    ratings.loc[7, "score"] = None
-    ratings.to_csv(work / "lab" / "ratings.csv", index=False)
-    line = _one_line_error(run_snakemake(work, check=False), "is empty/NaN")
-    assert "ratings.csv" in line and "row 7" in line
-    assert not (work / "results" / "data" / "metadata.parquet").exists()
 
 
 def _job_counts(out: str) -> dict[str, int]:

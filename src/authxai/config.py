@@ -59,4 +59,32 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
     errors = sorted(validator.iter_errors(filled), key=lambda e: (len(list(e.absolute_path)), str(e.message)))
     if errors:
         raise InputError(_describe(errors[0]))
+    check_relations(filled)
     return filled
+
+
+def check_relations(config: dict) -> None:
+    """Rules between keys that a JSON schema cannot state, each a one-line :class:`InputError`."""
+    models = config["models"]
+    for arch in sorted(set(models["overrides"]) - set(models["archs"])):
+        raise InputError(
+            f"config key 'models.overrides.{arch}': not in models.archs {models['archs']} — fix the architecture "
+            "name or remove the entry"
+        )
+    for arch, override in [(None, {})] + sorted(models["overrides"].items()):
+        resize, crop = override.get("resize", models["resize"]), override.get("crop", models["crop"])
+        if crop > resize:
+            where = f"models.overrides.{arch}" if arch else "models"
+            raise InputError(
+                f"config key '{where}.crop' = {crop} is larger than its resize = {resize}: the centre crop "
+                f"would be {100 * (1 - (resize / crop) ** 2):.0f}% black padding — set crop <= resize"
+            )
+    from authxai.data.adapters import check_rating_scale
+
+    check_rating_scale(config["dataset"]["rating_scale"])
+    seeds = config["training"]["seeds"]
+    if config["sanity"]["variant"] >= seeds:
+        raise InputError(
+            f"config key 'sanity.variant' = {config['sanity']['variant']}: only seeds 0..{seeds - 1} are trained "
+            "(training.seeds) — pick one of them"
+        )

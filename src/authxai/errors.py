@@ -26,6 +26,16 @@ def fail(where: object, problem: str, fix: str) -> InputError:
     return InputError(f"{where}: {problem} — {fix}")
 
 
+def exception_summary(exc: BaseException, limit: int = 120) -> str:
+    """``Type: first sentence`` of an exception, cut at a word boundary within ``limit``
+    characters (library messages run to paragraphs; a cut mid-word reads as a bug)."""
+    text = " ".join(str(exc).split())
+    sentence = text.split(". ")[0].rstrip(".")
+    if len(sentence) > limit:
+        sentence = sentence[:limit].rsplit(" ", 1)[0] + " …"
+    return f"{type(exc).__name__}: {sentence}" if sentence else type(exc).__name__
+
+
 def require_finite(values: Any, what: str, fix: str = "check the inputs and weights of this stage") -> None:
     """Stop with one line when ``values`` (tensor, array or numbers) hold NaN or ±inf.
 

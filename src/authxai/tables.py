@@ -27,6 +27,12 @@ import pyarrow.parquet as pq
 from authxai.errors import InputError, fail
 
 PROVENANCE_KEY = b"authxai"
+#: Index name of tables read from csv/tsv files: its labels are the file's line numbers (the
+#: header is line 1), so a message says "line 19" where the user's editor shows the value.
+LINE = "line"
+#: ``DataFrame.attrs`` key: contract column name -> the user's column name (``dataset.columns``),
+#: so messages name the column as it is written in the user's file.
+USER_COLUMNS = "authxai_user_columns"
 VERSIONED_PACKAGES = (
     "authxai",
     "numpy",
@@ -48,7 +54,8 @@ class Column:
 
     kind is one of ``str``, ``float``, ``int``, ``bool``; ``lo``/``hi`` bound numeric values;
     ``nullable`` allows missing values; ``unique`` forbids duplicates; ``allowed`` restricts
-    string values.
+    string values; ``pattern`` is a regular expression every string must match in full
+    (``pattern_help`` says in words what it allows).
     """
 
     name: str
@@ -59,6 +66,8 @@ class Column:
     hi: float | None = None
     allowed: tuple[str, ...] | None = None
     required: bool = True
+    pattern: str | None = None
+    pattern_help: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,43 +86,59 @@ class TableSchema:
                 if col.required:
                     raise fail(
                         source,
-                        f"missing column '{col.name}' ({self.name} table)",
+                        f"missing column '{column_name(out, col.name)}' ({self.name} table)",
                         f"add it; found columns {sorted(map(str, out.columns))}",
                     )
                 continue
-            out[col.name] = _check_column(out[col.name], col, source)
+            out[col.name] = _check_column(out[col.name], col, source, column_name(out, col.name))
         return out
 
 
-def _first_row(mask: pd.Series) -> Any:
+def column_name(df: pd.DataFrame, name: str) -> str:
+    """The user's name of contract column ``name`` (``dataset.columns`` renames it on read)."""
+    return df.attrs.get(USER_COLUMNS, {}).get(name, name)
+
+
+def locate(index: pd.Index, label: Any) -> str:
+    """Where a row is, in the user's terms: ``line 19`` of a csv file, else ``row 17``."""
+    return f"line {label}" if index.name == LINE else f"row {label}"
+
+
+def first_bad(mask: pd.Series) -> Any:
+    """Index label of the first True of ``mask``."""
     return mask[mask].index[0]
 
 
-def _check_column(values: pd.Series, col: Column, source: object) -> pd.Series:
+def _check_column(values: pd.Series, col: Column, source: object, shown: str | None = None) -> pd.Series:
+    shown = shown or col.name
+
+    def at(row: Any) -> str:
+        return f"column '{shown}' {locate(values.index, row)}"
+
     missing = values.isna()
     if missing.any() and not col.nullable:
-        row = _first_row(missing)
-        raise fail(source, f"column '{col.name}' row {row} is empty/NaN", "fill it or drop the row")
+        row = first_bad(missing)
+        raise fail(source, f"{at(row)} is empty/NaN", "fill it or drop the row")
     present = values[~missing]
     if col.kind in ("float", "int"):
         numeric = pd.to_numeric(present, errors="coerce")
         bad = numeric.isna()
         if bad.any():
-            row = _first_row(bad)
+            row = first_bad(bad)
             raise fail(
                 source,
-                f"column '{col.name}' row {row} is not a number ({present[row]!r})",
+                f"{at(row)} is not a number ({present[row]!r})",
                 "write a numeric value",
             )
         if col.kind == "int" and not np.all(np.mod(numeric, 1) == 0):
-            row = _first_row(np.mod(numeric, 1) != 0)
-            raise fail(source, f"column '{col.name}' row {row} is not an integer", "write an integer")
+            row = first_bad(np.mod(numeric, 1) != 0)
+            raise fail(source, f"{at(row)} is not an integer", "write an integer")
         for bound, op, word in ((col.lo, np.less, "below"), (col.hi, np.greater, "above")):
             if bound is not None and op(numeric, bound).any():
-                row = _first_row(op(numeric, bound))
+                row = first_bad(op(numeric, bound))
                 raise fail(
                     source,
-                    f"column '{col.name}' row {row} = {numeric[row]} is {word} {bound}",
+                    f"{at(row)} = {numeric[row]} is {word} {bound}",
                     f"valid range is [{col.lo}, {col.hi}]",
                 )
         result = pd.to_numeric(values, errors="coerce")
@@ -124,19 +149,24 @@ def _check_column(values: pd.Series, col: Column, source: object) -> pd.Series:
     if col.allowed is not None:
         bad = ~present.astype(str).isin(col.allowed)
         if bad.any():
-            row = _first_row(bad)
+            row = first_bad(bad)
             raise fail(
                 source,
-                f"column '{col.name}' row {row} = {present[row]!r} is not allowed",
+                f"{at(row)} = {present[row]!r} is not allowed",
                 f"use one of {list(col.allowed)}",
             )
+    if col.pattern is not None:
+        bad = ~present.astype(str).str.fullmatch(col.pattern)
+        if bad.any():
+            row = first_bad(bad)
+            raise fail(source, f"{at(row)} = {present[row]!r} is not allowed here", col.pattern_help)
     if col.unique:
         dup = present.astype(str).duplicated()
         if dup.any():
-            row = _first_row(dup)
+            row = first_bad(dup)
             raise fail(
                 source,
-                f"column '{col.name}' has duplicate value {present[row]!r} (row {row})",
+                f"column '{shown}' has duplicate value {present[row]!r} ({locate(values.index, row)})",
                 "ids must be unique; remove or rename the duplicate",
             )
     return strings
@@ -169,7 +199,17 @@ def atomic_path(path: str | os.PathLike) -> tuple[Path, Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
+    # mkstemp creates 0600; an output must get the permissions any other new file gets (a lab
+    # group sharing results/ reads it under a 002/022 umask)
+    os.chmod(tmp, 0o666 & ~current_umask())
     return target, Path(tmp)
+
+
+def current_umask() -> int:
+    """The process umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_parquet(df: pd.DataFrame, path: str | os.PathLike, config: dict | None = None) -> Path:
@@ -209,17 +249,28 @@ def read_parquet(
     return schema.check(df, path) if schema else df
 
 
-def read_delimited(path: str | os.PathLike, schema: TableSchema | None = None) -> pd.DataFrame:
-    """Read csv/tsv/parquet by extension, with the same one-line errors as :func:`read_parquet`."""
+def read_delimited(
+    path: str | os.PathLike, schema: TableSchema | None = None, allow_empty: bool = False
+) -> pd.DataFrame:
+    """Read csv/tsv/parquet by extension, with the same one-line errors as :func:`read_parquet`.
+
+    A csv/tsv table is indexed by its file line numbers (see :data:`LINE`); one with a header
+    and no rows is an error unless ``allow_empty`` (e.g. an exclusion list that excludes nothing).
+    """
     path = Path(path)
     if path.suffix == ".parquet":
         return read_parquet(path, schema)
     if not path.exists():
         raise fail(path, "file not found", "check the path in the config")
+    if not path.is_file():
+        raise fail(path, "not a regular file", "point the config at the table file itself")
     try:
         df = pd.read_csv(path, sep="\t" if path.suffix in (".tsv", ".tab") else ",")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise fail(path, f"not a readable table ({type(exc).__name__})", "save it as UTF-8 csv") from exc
+    if df.empty and not allow_empty:
+        raise fail(path, "has a header but no data rows", "fill it in or point the config at the right file")
+    df.index = pd.RangeIndex(2, len(df) + 2, name=LINE)
     return schema.check(df, path) if schema else df
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -12,6 +13,26 @@ from typing import Any
 from authxai.errors import InputError
 
 log = logging.getLogger("authxai")
+#: Everything the workflow writes lives under this folder of the working directory.
+RESULTS = "results"
+
+
+def outside_results(paths: list[str]) -> list[str]:
+    """The ``paths`` that do not stay inside ``results/`` (judged on the written path, ``..``
+    folded: a results folder that is a link to scratch storage is fine)."""
+    root = os.path.abspath(RESULTS)
+    return [p for p in paths if os.path.commonpath([root, os.path.abspath(p)]) != root]
+
+
+def check_outputs(paths: list[str], what: str) -> None:
+    """One-line :class:`InputError` when ``what`` (a rule's outputs) would be written outside
+    ``results/`` — paths are built from image ids and config values."""
+    outside = outside_results(paths)
+    if outside:
+        raise InputError(
+            f"{what}: output {outside[0]!r} would be written outside {RESULTS}/ — image ids and config "
+            "values that name files must not contain '..' or '/'"
+        )
 
 
 def setup_logging(log_file: str | Path | None = None) -> None:
@@ -25,16 +46,39 @@ def setup_logging(log_file: str | Path | None = None) -> None:
     )
 
 
+def set_torch_threads(smk: Any) -> None:
+    """Torch computes with the rule's declared ``params.torch_threads`` (1 where none is declared),
+    not with ``smk.threads``: Snakemake scales that down to --cores, and torch's reduction order
+    follows its thread count, so the numbers would depend on --cores. Jobs that declare no torch
+    threads and have not imported torch are left alone (importing it costs seconds)."""
+    declared = smk.params.get("torch_threads")
+    if declared is None and "torch" not in sys.modules:
+        return
+    import torch
+
+    threads = int(declared or 1)
+    torch.set_num_threads(threads)
+    if threads != smk.threads:
+        log.info(
+            "torch uses %d threads on %s scheduled core(s): numbers do not depend on --cores", threads, smk.threads
+        )
+
+
 def run_script(main: Callable[[Any], None], smk: Any) -> None:
     """Run ``main(snakemake)`` with logging and timing; an :class:`InputError` becomes one line.
 
     The line goes to stderr and the rule's log; the exit code is 1, so Snakemake marks the job
     failed and removes its (incomplete) outputs.
     """
+    try:  # before the log file is opened: the log path is built from the same ids
+        check_outputs([*smk.output, *smk.log], f"rule {smk.rule}")
+    except InputError as exc:
+        sys.exit(f"authxai: {exc}")
     log_file = smk.log[0] if len(smk.log) else None
     setup_logging(log_file)
     start = time.perf_counter()
     log.info("rule %s started (threads=%s)", smk.rule, smk.threads)
+    set_torch_threads(smk)
     try:
         main(smk)
     except InputError as exc:

@@ -11,9 +11,10 @@ rule prune:
         f"{LOGS}/prune/{{regime}}_{{arch}}.log",
     conda:
         "../../envs/authxai.yaml"
-    threads: 2
+    threads: TORCH_THREADS["pruning"]
     params:
         seeds=SEEDS,
+        torch_threads=TORCH_THREADS["pruning"],
         max_steps=config["pruning"]["max_steps"],
         weights=backbone_weights,
     script:
@@ -42,9 +43,10 @@ for _method in METHODS:
             f"{LOGS}/{_method}/{{regime}}_{{arch}}_{{image}}.log",
         conda:
             "../../envs/authxai.yaml"
-        threads: config["attribution"]["threads"]
+        threads: TORCH_THREADS["attribution"]
         params:
             **BACKBONE_PARAMS,
+            torch_threads=TORCH_THREADS["attribution"],
             method=_method,
             settings=config["attribution"][_method],
             # Grad-CAM's gradients always run in fp32: its jobs do not depend on the setting

@@ -1,15 +1,26 @@
 """Config validation, dataset inputs and the list of final outputs (imported by every stage)."""
 
+import copy
+import re
 import sys
 from pathlib import Path
 
 from authxai.config import validate_config
 from authxai.data.adapters import metadata_for_dag
+from authxai.data.checks import check_study
 from authxai.consistency import prototype_label
 from authxai.errors import InputError
+from authxai.workflow import check_outputs
 from authxai.splits import REGIMES as REGIME_SPLITS
 from authxai.splits import explanation_ids, explanation_sample, training_pool_ids
 
+if workflow.config_settings.configfiles:
+    # A user's config file means what it says: Snakemake merges --configfile into the embedded
+    # study's config/config.yaml, whose exclusion list, architectures and CPU-budget settings
+    # would come along unseen. Start from the user's files (and --config) alone; the schema's
+    # defaults fill what they leave out.
+    config.clear()
+    config.update(copy.deepcopy(dict(workflow.config_settings.overwrite_config)))
 try:
     _validated = validate_config(dict(config))
 except InputError as _exc:
@@ -37,7 +48,8 @@ EXPERIMENTS = sorted({"exp12", *REGIME_EXPERIMENT.values()})
 try:
     # The explanation images are a pure function of the metadata and seeds: the DAG lists
     # every per-image attribution job before anything runs.
-    _META = metadata_for_dag(config["dataset"], config["synthetic"])
+    _META, _RATINGS = metadata_for_dag(config["dataset"], config["synthetic"])
+    check_study(_META, _RATINGS, config)
     #: Regime -> the images its variants are explained on: a sample of the experiment's fixed
     #: test set (Exp. 2: the shared explanation set; Exp. 3: the global test set of the ensembles).
     EXPLAIN = {
@@ -269,7 +281,9 @@ wildcard_constraints:
     arch="|".join(ARCHS),
     seed=r"\d+",
     regime="|".join(REGIMES),
-    image="|".join(sorted({i for ids in ATTRIBUTE.values() for i in ids})),
+    image="|".join(
+        re.escape(i) for i in sorted({i for ids in ATTRIBUTE.values() for i in ids})
+    ),
     experiment="|".join(EXPERIMENTS),
 
 
@@ -305,16 +319,41 @@ def dataset_inputs(wildcards=None):
         ]
     if ds["kind"] == "aigciqa2023" and ds["ratings"]:
         files.append(f"{ds['root']}/{ds['ratings']}")
+    if ds["kind"] == "aigciqa2023" and ds["mos_dir"]:
+        files += [f"{ds['root']}/{ds['mos_dir']}/mosz{k}.mat" for k in (1, 2, 3)]
     if ds["exclusion"].get("combos_file"):
         files.append(ds["exclusion"]["combos_file"])
     return files
 
 
 def image_inputs(wildcards=None):
-    """Rendered image folders of the embedded study; external datasets are checked by the script."""
+    """Rendered image folders of the embedded study (external datasets: see image_files)."""
     if config["dataset"]["kind"] == "synthetic":
         return [f"{SYNTHETIC_ROOT}/images", f"{SYNTHETIC_ROOT}/masks"]
     return []
+
+
+def image_files(wildcards=None):
+    """Every image file (and cue mask) of an external dataset's image table: inputs of
+    prepare_data, so a replaced image reruns it and, through the image table it rewrites,
+    everything computed from the pixels. (Only prepare_data lists them: thousands of files on
+    each of thousands of attribution jobs would slow the DAG.)
+
+    Only files that exist are listed: a missing one is reported by prepare_data in one line
+    naming it (a dry run still lists the jobs), and one deleted after a run changes this input
+    set, which reruns prepare_data (Snakemake's input rerun trigger) and stops there.
+    """
+    return _IMAGE_FILES
+
+
+def _image_files():
+    root = Path(config["dataset"]["root"])
+    columns = [c for c in ("path", "cue_mask_path") if c in _META]
+    files = (root / p for c in columns for p in _META[c].dropna())
+    return sorted(str(f) for f in files if f.is_file())
+
+
+_IMAGE_FILES = [] if config["dataset"]["kind"] == "synthetic" else _image_files()
 
 
 def figure_inputs(wildcards):
@@ -389,6 +428,16 @@ def _check_weights(models):
 
 
 _check_weights(config["models"])
+#: Threads torch computes with in each kind of job. Declared as the job's ``threads`` and passed
+#: as ``params.torch_threads``, which jobs use whatever --cores is: Snakemake scales a job's
+#: threads down to --cores, and torch's reduction order follows its thread count, so features
+#: and maps would otherwise differ (~1e-6, enough to move top-k IoUs) between --cores 1 and 2.
+TORCH_THREADS = {
+    "features": 2,
+    "heads": 1,
+    "pruning": 2,
+    "attribution": config["attribution"]["threads"],
+}
 #: Params of every job that runs a backbone on images (its data root, preprocessing, device
 #: and weights).
 BACKBONE_PARAMS = {
@@ -409,9 +458,18 @@ def preprocess(arch):
     }
 
 
+def under_results(paths):
+    """``paths``, checked to stay inside results/ (they are built from image ids and config)."""
+    try:
+        check_outputs(paths, "authxai")
+    except InputError as exc:
+        sys.exit(f"authxai input error: {exc}")
+    return paths
+
+
 def all_outputs():
-    """Every final product of the pipeline for the configured dataset."""
-    return (
+    """Every final product of the pipeline for the configured dataset (all under results/)."""
+    return under_results(
         ["results/data/images.parquet"]
         + expand("results/psychometrics/{name}.parquet", name=PSYCHOMETRICS)
         + expand("results/tables/psychometrics.{ext}", ext=["csv", "md"])

@@ -35,6 +35,7 @@ rule prepare_data:
     input:
         metadata="results/data/metadata.parquet",
         pixels=image_inputs,
+        files=image_files,
     output:
         images="results/data/images.parquet",
     log:

@@ -26,9 +26,10 @@ rule extract_features:
         f"{LOGS}/extract_features/{{arch}}.log",
     conda:
         "../../envs/authxai.yaml"
-    threads: 2
+    threads: TORCH_THREADS["features"]
     params:
         **BACKBONE_PARAMS,
+        torch_threads=TORCH_THREADS["features"],
         batch_size=config["models"]["batch_size"],
     script:
         "../scripts/extract_features.py"
@@ -55,10 +56,11 @@ rule train_head:
         f"{LOGS}/train_head/{{experiment}}_{{arch}}.log",
     conda:
         "../../envs/authxai.yaml"
-    threads: 1
+    threads: TORCH_THREADS["heads"]
     params:
         seeds=SEEDS,
         training=config["training"],
+        torch_threads=TORCH_THREADS["heads"],
     script:
         "../scripts/train_head.py"
 

@@ -18,9 +18,10 @@ rule sanity:
         f"{LOGS}/sanity/{{arch}}.log",
     conda:
         "../../envs/authxai.yaml"
-    threads: config["attribution"]["threads"]
+    threads: TORCH_THREADS["attribution"]
     params:
         **BACKBONE_PARAMS,
+        torch_threads=TORCH_THREADS["attribution"],
         methods={m: config["attribution"][m] for m in METHODS},
         sanity=config["sanity"],
         seed=config["seed"],
@@ -53,9 +54,10 @@ rule faithfulness:
         method="|".join(METHODS),
     conda:
         "../../envs/authxai.yaml"
-    threads: config["attribution"]["threads"]
+    threads: TORCH_THREADS["attribution"]
     params:
         **BACKBONE_PARAMS,
+        torch_threads=TORCH_THREADS["attribution"],
         settings=config["faithfulness"],
     script:
         "../scripts/faithfulness.py"

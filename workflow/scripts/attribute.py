@@ -4,7 +4,6 @@ one table, one row per variant (seed)."""
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from authxai.attribution.pipeline import ExplainedVariants, explain_variants
 from authxai.attribution.variants import load_variants
@@ -16,7 +15,6 @@ from authxai.workflow import log, run_script
 
 
 def main(smk):
-    torch.set_num_threads(smk.threads)
     wc, device = smk.wildcards, pick_device(smk.params.device)
     row = read_parquet(smk.input.images).set_index("image_id").loc[wc.image]
     image = load_image(Path(smk.params.root) / row["path"], **smk.params.preprocess).to(device)

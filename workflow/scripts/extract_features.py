@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-import torch
-
 from authxai.data.adapters import IMAGES
 from authxai.models.backbones import pick_device
 from authxai.models.features import extract_features, save_features
@@ -12,7 +10,6 @@ from authxai.workflow import log, run_script
 
 
 def main(smk):
-    torch.set_num_threads(smk.threads)
     images = read_parquet(smk.input.images, IMAGES)
     kept = images[images["kept"]].sort_values("image_id")
     device = pick_device(smk.params.device)

@@ -4,7 +4,6 @@ architecture on the explanation images."""
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from authxai.attribution.pipeline import map_array
 from authxai.attribution.variants import load_variants
@@ -17,7 +16,6 @@ from authxai.workflow import log, run_script
 
 
 def main(smk):
-    torch.set_num_threads(smk.threads)
     wc, device, cfg = smk.wildcards, pick_device(smk.params.device), smk.params.settings
     images = read_parquet(smk.input.images).set_index("image_id")
     variants, records = load_variants(wc.arch, smk.input.heads, smk.input.pruning, device, smk.params.weights)

@@ -2,7 +2,6 @@
 kept images, from the feature cache (consistency: prediction/RSM similarity, MAE; ensembles)."""
 
 import pandas as pd
-import torch
 
 from authxai.attribution.variants import cached_variant_outputs
 from authxai.data.adapters import IMAGES
@@ -17,7 +16,6 @@ from authxai.workflow import log, run_script
 
 
 def main(smk):
-    torch.set_num_threads(smk.threads)
     wc = smk.wildcards
     experiment = REGIMES[wc.regime][0]
     tensors, ids, _ = load_features(smk.input.features)

@@ -18,7 +18,6 @@ from authxai.workflow import log, run_script
 
 
 def main(smk):
-    torch.set_num_threads(smk.threads)
     arch = smk.wildcards.arch
     spec = get_spec(arch)
     tensors, ids, _ = load_features(smk.input.features)

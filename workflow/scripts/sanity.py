@@ -4,7 +4,6 @@ randomized versions (head, backbone cascade, permuted ratings), and their simila
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from authxai.attribution.variants import load_variants
 from authxai.data.adapters import IMAGES
@@ -36,7 +35,6 @@ def permuted_head(smk, arch: str, seed: int):
 
 
 def main(smk):
-    torch.set_num_threads(smk.threads)
     arch, device, cfg = smk.wildcards.arch, pick_device(smk.params.device), smk.params.sanity
     variants, (record,) = load_variants(arch, smk.input.heads, smk.input.pruning, device, smk.params.weights)
     data_head = permuted_head(smk, arch, record["seed"]).to(device)

@@ -1,7 +1,5 @@
 """Train the regression heads of one architecture, one per seed, from the feature cache."""
 
-import torch
-
 from authxai.data.adapters import IMAGES
 from authxai.errors import require_finite
 from authxai.models.backbones import get_spec
@@ -13,7 +11,6 @@ from authxai.workflow import run_script
 
 
 def main(smk):
-    torch.set_num_threads(smk.threads)
     arch, experiment, cfg = smk.wildcards.arch, smk.wildcards.experiment, smk.params.training
     tensors, ids, _ = load_features(smk.input.features, keys=("embedding",))
     mos = read_parquet(smk.input.images, IMAGES).set_index("image_id")["mos_authenticity"]

@@ -25,14 +25,26 @@ import pandas as pd
 
 from authxai.errors import InputError, fail
 from authxai.psychometrics import DIMENSIONS, mos_from_ratings, zscore_ratings
-from authxai.tables import Column, TableSchema, read_delimited
+from authxai.tables import USER_COLUMNS, Column, TableSchema, column_name, first_bad, locate, read_delimited
 
 log = logging.getLogger(__name__)
 
+#: Image ids name result files (``results/attributions/<method>/<regime>/<arch>/<id>.parquet``)
+#: and DAG wildcards: letters, digits, ``.``, ``_``, ``-``, starting with a letter or digit, at
+#: most 100 characters — no ``/``, ``..`` or characters a shell or regular expression reads.
+IMAGE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
+IMAGE_ID = Column(
+    "image_id",
+    "str",
+    unique=True,
+    pattern=IMAGE_ID_PATTERN,
+    pattern_help="image ids name result files: use letters, digits, '.', '_' and '-', starting "
+    "with a letter or digit, at most 100 characters",
+)
 RAW_IMAGES = TableSchema(
     "images",
     (
-        Column("image_id", "str", unique=True),
+        IMAGE_ID,
         Column("path", "str"),
         Column("generator", "str", nullable=True, required=False),
         Column("category", "str", nullable=True, required=False),
@@ -81,14 +93,16 @@ AIGCIQA_GENERATORS = ("ControlNet", "DALLE", "GLIDE", "Lafite", "StableDiffusion
 OPTIONAL_META = ("generator", "category", "challenge", "prompt")
 
 
-def resolve_inside(root: Path, relative: str, source: object, row: Any) -> Path:
-    """``root / relative`` resolved; an :class:`InputError` if it escapes ``root``."""
+def resolve_inside(root: Path, relative: str, source: object, row: str) -> Path:
+    """``root / relative`` resolved; an :class:`InputError` if it escapes ``root``.
+
+    ``row`` says where the path is written (e.g. ``line 5``)."""
     root = Path(root).resolve()
     target = (root / str(relative)).resolve()
     if root != target and root not in target.parents:
         raise fail(
             source,
-            f"path {relative!r} (row {row}) resolves outside the data root {root}",
+            f"path {relative!r} ({row}) resolves outside the data root {root}",
             "paths must be relative to dataset.root and stay inside it",
         )
     return target
@@ -99,61 +113,101 @@ def check_paths(images: pd.DataFrame, root: Path, source: object, columns: tuple
     for col in columns:
         if col in images:
             for row, rel in images[col].dropna().items():
-                resolve_inside(root, rel, source, row)
+                resolve_inside(root, rel, source, locate(images.index, row))
 
 
-def exclusion_combos(spec: dict | None, base: Path) -> set[tuple[str, str]]:
-    """The category × challenge combinations to exclude, from ``combos`` and/or ``combos_file``."""
+#: Excluded (category, challenge) -> where the user wrote it (config key, or file and line).
+Combos = dict[tuple[str, str], str]
+
+
+def exclusion_combos(spec: dict | None, base: Path) -> Combos:
+    """The category × challenge combinations to exclude, from ``combos`` and/or ``combos_file``,
+    each with where it was written (for the message when it matches no image)."""
     spec = spec or {}
-    combos = {(str(c), str(h)) for c, h in spec.get("combos", [])}
+    combos = {
+        (str(c), str(h)): f"config key 'dataset.exclusion.combos' entry {k}"
+        for k, (c, h) in enumerate(spec.get("combos", []))
+    }
     if spec.get("combos_file"):
         path = base / spec["combos_file"]
-        table = read_delimited(path, TableSchema("exclusion", (Column("Category", "str"), Column("Challenge", "str"))))
-        combos |= set(zip(table["Category"], table["Challenge"]))
+        schema = TableSchema("exclusion", (Column("Category", "str"), Column("Challenge", "str")))
+        table = read_delimited(path, schema, allow_empty=True)
+        for row, pair in zip(table.index, zip(table["Category"], table["Challenge"])):
+            combos.setdefault(pair, f"{path} ({locate(table.index, row)})")
     return combos
 
 
-def apply_exclusion(images: pd.DataFrame, combos: set[tuple[str, str]]) -> pd.Series:
+def apply_exclusion(images: pd.DataFrame, combos: Combos | set[tuple[str, str]]) -> pd.Series:
     """``kept`` flag: False for images whose (category, challenge) is an excluded combination."""
     pairs = list(zip(images["category"].astype(str), images["challenge"].astype(str)))
     return pd.Series([p not in combos for p in pairs], index=images.index, dtype=bool)
 
 
+def check_combos_match(images: pd.DataFrame, combos: Combos) -> None:
+    """Every configured exclusion must exclude something: a combination that matches no image is
+    a misspelling (or a list meant for another dataset), not a silent no-op."""
+    present = set(zip(images["category"].astype(str), images["challenge"].astype(str)))
+    for combo, where in combos.items():
+        if combo not in present:
+            categories = sorted(images["category"].dropna().astype(str).unique())[:8]
+            raise fail(
+                where,
+                f"exclusion (category {combo[0]!r}, challenge {combo[1]!r}) matches no image",
+                f"fix its spelling or remove it (categories here: {categories})",
+            )
+
+
 def _rename(df: pd.DataFrame, mapping: dict[str, str] | None) -> pd.DataFrame:
-    """Apply a config column mapping ``{contract_name: file_column}``."""
+    """Apply a config column mapping ``{contract_name: file_column}``; messages keep naming the
+    user's columns (``USER_COLUMNS``)."""
     if not mapping:
         return df
-    return df.rename(columns={src: dst for dst, src in mapping.items()})
+    out = df.rename(columns={src: dst for dst, src in mapping.items()})
+    out.attrs[USER_COLUMNS] = dict(mapping)
+    return out
+
+
+def check_rating_scale(scale: Any) -> tuple[float, float]:
+    """``dataset.rating_scale`` as (lowest, highest); reversed or empty is a config error."""
+    lo, hi = (float(v) for v in scale)
+    if not lo < hi:
+        raise InputError(
+            f"config key 'dataset.rating_scale' = {list(scale)}: the lowest rating must come first and be "
+            "below the highest — write [lowest, highest], e.g. [1, 5]"
+        )
+    return lo, hi
 
 
 def ratings_from_raw(
     raw: pd.DataFrame, known_ids: pd.Series, scale: tuple[float, float], source: object
 ) -> pd.DataFrame:
     """Validate raw ratings (range, known ids, no duplicates) and add z and scaled columns."""
-    lo, hi = scale
+    lo, hi = check_rating_scale(scale)
     bad = (raw["rating"] < lo) | (raw["rating"] > hi)
     if bad.any():
-        row = bad[bad].index[0]
+        row = first_bad(bad)
         raise fail(
             source,
-            f"column 'rating' row {row} = {raw.loc[row, 'rating']} is outside the rating scale [{lo}, {hi}]",
+            f"column '{column_name(raw, 'rating')}' {locate(raw.index, row)} = {raw.loc[row, 'rating']} is "
+            f"outside the rating scale [{lo:g}, {hi:g}]",
             "fix the value or set dataset.rating_scale",
         )
     unknown = ~raw["image_id"].isin(set(known_ids))
     if unknown.any():
-        row = unknown[unknown].index[0]
+        row = first_bad(unknown)
         raise fail(
             source,
-            f"row {row} rates image_id {raw.loc[row, 'image_id']!r}, which is not in the image table",
+            f"{locate(raw.index, row)} rates {column_name(raw, 'image_id')} {raw.loc[row, 'image_id']!r}, which is "
+            "not in the image table",
             "add the image or drop its ratings",
         )
     dup = raw.duplicated(["participant", "image_id", "dimension"])
     if dup.any():
-        row = dup[dup].index[0]
+        row = first_bad(dup)
         raise fail(
             source,
-            f"row {row} repeats participant {raw.loc[row, 'participant']!r} × image {raw.loc[row, 'image_id']!r}"
-            f" × {raw.loc[row, 'dimension']}",
+            f"{locate(raw.index, row)} repeats participant {raw.loc[row, 'participant']!r} × image "
+            f"{raw.loc[row, 'image_id']!r} × {raw.loc[row, 'dimension']}",
             "keep one rating per participant, image and dimension",
         )
     long = raw.rename(columns={"rating": "raw"})[["participant", "image_id", "dimension", "raw"]]
@@ -174,7 +228,7 @@ def empty_ratings() -> pd.DataFrame:
     )
 
 
-def _finish(images: pd.DataFrame, combos: set[tuple[str, str]]) -> pd.DataFrame:
+def _finish(images: pd.DataFrame, combos: Combos | set[tuple[str, str]]) -> pd.DataFrame:
     for col in OPTIONAL_META:
         if col not in images:
             images[col] = pd.Series([None] * len(images), dtype=object)
@@ -182,7 +236,7 @@ def _finish(images: pd.DataFrame, combos: set[tuple[str, str]]) -> pd.DataFrame:
         if f"mos_{dim}" not in images:
             images[f"mos_{dim}"] = np.nan
     images["kept"] = apply_exclusion(images, combos)
-    return IMAGES.check(images, "image table")
+    return IMAGES.check(images, "image table").reset_index(drop=True)
 
 
 def load_table_dataset(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -192,15 +246,19 @@ def load_table_dataset(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFra
     ratings_path = root / (spec.get("ratings") or "ratings.csv")
     images = _rename(read_delimited(images_path), spec.get("columns"))
     raw = _rename(read_delimited(ratings_path), spec.get("columns"))
-    check_paths(RAW_IMAGES.check(images, images_path), root, images_path, ("path", "cue_mask_path"))
-    return table_dataset(images, raw, spec, exclusion_combos(spec.get("exclusion"), base), images_path, ratings_path)
+    images = RAW_IMAGES.check(images, images_path)
+    check_paths(images, root, images_path, ("path", "cue_mask_path"))
+    combos = exclusion_combos(spec.get("exclusion"), base)
+    if spec.get("kind") != "synthetic":  # the embedded study's list is its generator's own
+        check_combos_match(images, combos)
+    return table_dataset(images, raw, spec, combos, images_path, ratings_path)
 
 
 def table_dataset(
     images: pd.DataFrame,
     raw: pd.DataFrame,
     spec: dict,
-    combos: set[tuple[str, str]],
+    combos: Combos | set[tuple[str, str]],
     images_path: object = "image table",
     ratings_path: object = "ratings table",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -209,28 +267,36 @@ def table_dataset(
     raw = RATINGS.check(raw, ratings_path)
     ratings = ratings_from_raw(raw, images["image_id"], tuple(spec.get("rating_scale", (1, 5))), ratings_path)
     mos = mos_from_ratings(ratings)
-    missing = ~images["image_id"].isin(set(mos["image_id"]))
+    rated = set(ratings.loc[ratings["dimension"] == "authenticity", "image_id"])
+    missing = ~images["image_id"].isin(rated)
     if missing.any():
-        row = missing[missing].index[0]
+        row = first_bad(missing)
         raise fail(
-            images_path, f"image {images.loc[row, 'image_id']!r} (row {row}) has no ratings", "rate it or drop it"
+            ratings_path,
+            f"no authenticity rating of image {images.loc[row, 'image_id']!r} ({images_path}, "
+            f"{locate(images.index, row)})",
+            "every image needs authenticity ratings (quality and correspondence are optional): rate it or drop it "
+            "from the image table",
         )
-    return _finish(images.merge(mos, on="image_id", how="left"), combos), ratings
+    merged = images.merge(mos, on="image_id", how="left")
+    merged.index = images.index
+    return _finish(merged, combos), ratings
 
 
-def metadata_for_dag(dataset: dict, synthetic: dict, base: Path | str = ".") -> pd.DataFrame:
-    """The image table, known before anything runs (the DAG lists per-image jobs).
+def metadata_for_dag(dataset: dict, synthetic: dict, base: Path | str = ".") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The image table and long ratings, known before anything runs (the DAG lists per-image
+    jobs, and what the whole DAG needs is checked on them before the first job).
 
     The embedded study is planned in memory (the same pure function ``synthesize_study``
     renders); other datasets read their metadata files, which exist before the run.
     """
     if dataset["kind"] != "synthetic":
-        return load_metadata(dataset, base)[0]
+        return load_metadata(dataset, base)
     from authxai.data.synthetic import NON_REALISTIC_COMBOS, StudySettings, plan_study
 
     images, raw = plan_study(StudySettings(**synthetic))
     combos = set(NON_REALISTIC_COMBOS) | {(str(c), str(h)) for c, h in dataset.get("exclusion", {}).get("combos", [])}
-    return table_dataset(images, raw, dataset, combos)[0]
+    return table_dataset(images, raw, dataset, combos)
 
 
 def load_aigciqa2023(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -244,7 +310,9 @@ def load_aigciqa2023(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFrame
     if not number.str.fullmatch(r"\d+").all():
         row = (~number.str.fullmatch(r"\d+")).idxmax()
         raise fail(
-            table_path, f"column 'name' row {row} = {raw.loc[row, 'name']!r} is not <n>.png", "use the authors' table"
+            table_path,
+            f"column 'name' {locate(raw.index, row)} = {raw.loc[row, 'name']!r} is not <n>.png",
+            "use the authors' table",
         )
     n = number.astype(int)
     image_dir = spec.get("image_dir", "Image/allimg")
@@ -273,7 +341,9 @@ def load_aigciqa2023(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFrame
         ratings = ratings_from_raw(raw_r, images["image_id"], tuple(spec.get("rating_scale", (1, 5))), ratings_path)
     else:
         log.info("no raw ratings configured (dataset.ratings): psychometrics that need them are skipped")
-    return _finish(images, exclusion_combos(spec.get("exclusion"), base)), ratings
+    combos = exclusion_combos(spec.get("exclusion"), base)
+    check_combos_match(images, combos)
+    return _finish(images, combos), ratings
 
 
 def _override_mos_from_mat(images: pd.DataFrame, mos_dir: Path) -> None:
@@ -308,29 +378,71 @@ def load_metadata(spec: dict, base: Path | str = ".") -> tuple[pd.DataFrame, pd.
     return LOADERS[kind](spec, Path(base))
 
 
+#: Pillow's 16-bit grey modes (a 16-bit grey PNG opens as one of them); "I" is 32-bit integer
+#: grey, which PNG and TIFF readers also use for 16-bit data.
+SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+def to_rgb8(image: Any) -> Any:
+    """An 8-bit RGB copy of a Pillow image of any integer mode.
+
+    ``convert("RGB")`` clips 16-bit grey values at 255 (a 16-bit PNG became a white image);
+    here they are scaled by 255/65535 instead. (16-bit RGB PNGs already open as 8-bit "RGB".)
+    Floating-point images have no agreed range and are refused.
+    """
+    from PIL import Image
+
+    if image.mode in SIXTEEN_BIT_MODES:
+        grey = np.asarray(image, dtype=np.float64) * (255.0 / 65535.0)
+        return Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8)).convert("RGB")
+    if image.mode == "F":
+        raise InputError("floating-point image")
+    return image.convert("RGB")
+
+
+def open_rgb(path: str | Path) -> Any:
+    """Open an image file as 8-bit RGB (see :func:`to_rgb8`), with one-line errors naming it: not
+    found, not a regular file (a FIFO would block the job forever), too many pixels for Pillow's
+    decompression-bomb guard, corrupt, or floating-point."""
+    from PIL import Image
+
+    path = Path(path)
+    if not path.exists():
+        raise fail(path, "image not found", "put it there or fix dataset.root and the image table's path column")
+    if not path.is_file():
+        raise fail(path, "not a regular file (a directory, FIFO or device)", "put the image file itself there")
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return to_rgb8(im)
+    except Image.DecompressionBombError as exc:
+        raise fail(
+            path,
+            f"too many pixels for Pillow's decompression-bomb guard (limit {Image.MAX_IMAGE_PIXELS:,})",
+            "downscale the image (the models see at most models.resize px) or replace the file",
+        ) from exc
+    except InputError as exc:
+        raise fail(path, str(exc), "save it as an 8- or 16-bit PNG/JPEG") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise fail(path, f"corrupt or unreadable image ({type(exc).__name__})", "replace the file") from exc
+
+
 def verify_images(
     images: pd.DataFrame, root: Path, columns: tuple[str, ...] = ("path", "cue_mask_path")
 ) -> pd.DataFrame:
     """Open every image (and cue mask); add ``height``/``width``. One-line error naming the file."""
-    from PIL import Image, UnidentifiedImageError
-
     root = Path(root).resolve()
     sizes = []
     for row, rec in images.iterrows():
         for col in columns:
             if col not in images or pd.isna(rec[col]):
                 continue
-            path = resolve_inside(root, rec[col], "image table", row)
+            path = resolve_inside(root, rec[col], "image table", locate(images.index, row))
             if not path.exists():
                 raise fail(
                     path, f"image file of {rec['image_id']!r} not found", f"put it there or fix dataset.root ({root})"
                 )
-            try:
-                with Image.open(path) as im:
-                    im.load()
-                    size = im.size
-            except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-                raise fail(path, f"corrupt or unreadable image ({type(exc).__name__})", "replace the file") from exc
+            size = open_rgb(path).size
             if col == "path":
                 sizes.append(size)
     return images.assign(width=[w for w, _ in sizes], height=[h for _, h in sizes])

@@ -16,6 +16,7 @@ registry below is a table, not per-architecture code.
 from __future__ import annotations
 
 import importlib
+import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from authxai.errors import InputError, fail
+from authxai.errors import InputError, exception_summary, fail
 
 
 class TrunkOutput(NamedTuple):
@@ -174,6 +175,14 @@ def get_spec(name: str) -> ArchSpec:
 # ------------------------------------------------------------------------------ weights
 
 
+def _is_torch_file(path: Path) -> bool:
+    """A torch.save zip archive or a legacy pickle (protocol byte 0x80)."""
+    import zipfile
+
+    with open(path, "rb") as fh:
+        return zipfile.is_zipfile(fh) or fh.read(1) == b"\x80"
+
+
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Load a state dict without unpickling code: safetensors, or torch.load(weights_only=True)."""
     path = Path(path)
@@ -186,10 +195,20 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             state = load_file(str(path))
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # any decoding failure is the same user-facing problem
+    except pickle.UnpicklingError as exc:
+        if not _is_torch_file(path):  # not a pickle at all: garbage or another format
+            raise fail(path, "unreadable checkpoint (not a torch file)", "replace it with a valid state dict") from exc
+        # weights_only refused a Python object that is not a tensor (code would have run)
         raise fail(
             path,
-            f"unreadable checkpoint ({type(exc).__name__}: {str(exc)[:80]})",
+            "holds pickled Python objects besides tensors: refused, nothing in it was run (checkpoints are "
+            "read with weights_only=True)",
+            "save only model.state_dict() (torch.save(model.state_dict(), path)) or use .safetensors",
+        ) from exc
+    except Exception as exc:  # any other decoding failure is the same user-facing problem
+        raise fail(
+            path,
+            f"unreadable checkpoint ({exception_summary(exc)})",
             "replace it with a valid state dict (.pth/.safetensors)",
         ) from exc
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):

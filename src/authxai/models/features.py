@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from authxai.data.adapters import open_rgb
 from authxai.errors import fail, require_finite
 from authxai.models.backbones import build_backbone, get_spec, on_device, split_backbone
 from authxai.tables import atomic_path, provenance
@@ -47,16 +48,10 @@ def resize_and_crop(image: Image.Image, resize: int, crop: int, nearest: bool = 
 def model_view(path: str | Path, resize: int = 256, crop: int = 224) -> Image.Image:
     """The RGB image exactly as the model sees it, before normalization: (crop, crop) pixels.
 
-    A missing or unreadable file stops with one line naming it.
+    A missing or unreadable file stops with one line naming it; 16-bit images are scaled to
+    8 bits (:func:`authxai.data.adapters.open_rgb`).
     """
-    if not Path(path).exists():
-        raise fail(path, "image not found", "put it there or fix dataset.root and the image table's path column")
-    try:
-        with Image.open(path) as im:
-            img = im.convert("RGB")
-    except (OSError, SyntaxError) as exc:
-        raise fail(path, f"cannot read image ({type(exc).__name__})", "replace the file") from exc
-    return resize_and_crop(img, resize, crop)
+    return resize_and_crop(open_rgb(path), resize, crop)
 
 
 def normalize(image: Image.Image) -> torch.Tensor:
