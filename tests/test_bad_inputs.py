@@ -135,6 +135,9 @@ CASES = {
         _config(**{"models.overrides": {"efficientnet_lite0": {"crop": 300}}}),
         ("'models.overrides.efficientnet_lite0.crop' = 300",),
     ),
+    "embedded study pointed at another root": Case(
+        _config(**{"dataset": {"kind": "synthetic", "root": "lab"}}), ("'dataset.root' = 'lab'", "results/synthetic")
+    ),
     "override of an architecture not run": Case(
         _config(**{"models.overrides": {"vgg16": {"crop": 200}}}), ("'models.overrides.vgg16': not in models.archs",)
     ),
@@ -292,6 +295,32 @@ def test_replacing_or_deleting_an_image_after_a_run_is_not_stale(tmp_path):
     (work / "lab" / "img" / "im5.png").unlink()  # deleted
     line = _one_line(run_snakemake(work, "results/data/images.parquet", check=False), "im5.png")
     assert "image file of 'im5' not found" in line
+
+
+def test_a_new_checkpoint_at_the_same_path_reruns_what_was_built_on_it(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from authxai.models.backbones import build_backbone
+
+    state = {k: v.contiguous() for k, v in build_backbone("efficientnet_lite0").state_dict().items()}
+    work = tmp_path / "work"
+    weights = work / "lite0.safetensors"
+    save_file(state, str(tmp_path / "lite0.safetensors"))
+    models = {
+        "archs": ["efficientnet_lite0"],
+        "resize": 32,
+        "crop": 32,
+        "weights": {"efficientnet_lite0": str(weights)},
+    }
+    lab_workdir(work, models=models)
+    (tmp_path / "lite0.safetensors").rename(weights)
+    target = "results/features/efficientnet_lite0.safetensors"
+    run_snakemake(work, target)
+    before = load_file(str(work / target))["embedding"]
+    save_file({**state, "conv_head.weight": state["conv_head.weight"] * 2}, str(weights))  # fine-tuned, same path
+    assert "extract_features" in run_snakemake(work, target, "-n").stdout
+    run_snakemake(work, target)
+    assert not torch.equal(load_file(str(work / target))["embedding"], before)
 
 
 def test_numbers_do_not_depend_on_cores(tiny_run, tmp_path):

@@ -30,6 +30,12 @@ config.update(_validated)
 
 SYNTHETIC_ROOT = "results/synthetic"
 if config["dataset"]["kind"] == "synthetic":
+    if config["dataset"]["root"] not in (".", SYNTHETIC_ROOT):
+        sys.exit(
+            f"authxai config error: config key 'dataset.root' = {config['dataset']['root']!r}: the "
+            f"embedded study is rendered to {SYNTHETIC_ROOT} — remove dataset.root, or use kind: "
+            "table to read your own images"
+        )
     # The embedded study lives where synthesize_study writes it; its exclusion list too.
     config["dataset"]["root"] = SYNTHETIC_ROOT
     if not config["dataset"]["exclusion"].get("combos_file"):
