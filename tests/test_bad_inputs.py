@@ -89,9 +89,29 @@ def _symlink_out(work: Path) -> None:
     (work / "lab" / "img" / "im1.png").symlink_to(work / "secret.png")
 
 
-def _bomb(path: Path) -> None:
-    # 14,000^2 = 196 M pixels: over Pillow's hard limit (2 x 89.5 M), a few kB as a 1-bit PNG
-    Image.new("1", (14_000, 14_000)).save(path)
+def _bomb(side: int) -> Callable[[Path], None]:
+    """A 1-bit PNG of side^2 pixels (a few kB): Pillow warns above 89.5 M pixels and raises above
+    twice that; 10,000^2 is in between, 14,000^2 above."""
+    return lambda path: Image.new("1", (side, side)).save(path)
+
+
+def _to_parquet(work: Path, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
+    df = fn(pd.read_csv(work / "lab" / "ratings.csv"))
+    df.to_parquet(work / "lab" / "ratings.parquet")
+    _config(**{"dataset.ratings": "ratings.parquet"})(work)
+
+
+def _blank_line_before(work: Path, row: int) -> None:
+    path = work / "lab" / "ratings.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[: row + 1] + ["\n"] + lines[row + 1 :]))
+
+
+def _aigc_bad_name(work: Path) -> None:
+    table = pd.read_csv(work / "data" / "aigciqa2023" / "AIGCIQA2023.csv", dtype=object)
+    table.loc[10, "name"] = "ten.png"
+    table.to_csv(work / "aigc.csv", index=False)
+    _config(dataset={"kind": "aigciqa2023", "table": "aigc.csv"})(work)
 
 
 def _pickled_weights(work: Path) -> None:
@@ -123,20 +143,45 @@ CASES = {
         ),
         ("all 30 images are excluded", "dataset.exclusion"),
     ),
-    "ratings with only a header": Case(_csv("ratings.csv", lambda df: df.head(0)), ("ratings.csv", "no data rows")),
+    "ratings with only a header": Case(_csv("ratings.csv", lambda df: df.head(0)), ("no data rows", "ratings.csv")),
+    "parquet ratings without rows": Case(lambda w: _to_parquet(w, lambda df: df.head(0)), ("no data rows", ".parquet")),
+    "parquet rows are counted from 1": Case(
+        lambda w: _to_parquet(w, lambda df: df.assign(score=df["score"].where(df.index != 5))),
+        ("column 'score' row 6 is empty/NaN", "ratings.parquet"),
+    ),
+    "blank lines counted in line numbers": Case(
+        lambda w: _cell("ratings.csv", 5, "score", "good")(w) or _blank_line_before(w, 5), ("column 'score' line 8",)
+    ),
+    "a single participant on one dimension": Case(
+        _csv("ratings.csv", lambda df: df[(df["dimension"] == "authenticity") | (df["participant"] == "r0")]),
+        ("quality ratings from 1 participant", "at least 2"),
+    ),
+    "ids differing only in case": Case(_cell("images.csv", 3, "id", "IM2"), ("duplicate value 'IM2'", "ignoring case")),
+    "exclusion without category columns": Case(
+        _csv("images.csv", lambda df: df.drop(columns=["category", "challenge"])),
+        ("images.csv: no 'category' column", "remove dataset.exclusion"),
+    ),
+    "aigciqa2023 table lines": Case(_aigc_bad_name, ("column 'name' line 12 = 'ten.png'", "aigc.csv")),
     "a single participant": Case(
-        _csv("ratings.csv", lambda df: df[df["participant"] == "r0"]), ("from 1 participant(s)", "at least 2")
+        _csv("ratings.csv", lambda df: df[df["participant"] == "r0"]),
+        ("authenticity ratings from 1 participant", "at least 2"),
     ),
     "sanity variant not trained": Case(
         _config(**{"training.seeds": 2, "sanity.variant": 2}), ("'sanity.variant' = 2", "0..1")
     ),
-    "crop larger than resize": Case(_config(**{"models.crop": 300}), ("'models.crop' = 300", "crop <= resize")),
+    "crop larger than resize": Case(
+        _config(**{"models.crop": 300}), ("'models.crop' = 300 is larger than models.resize = 256", "crop <= resize")
+    ),
     "crop larger than resize in an override": Case(
         _config(**{"models.overrides": {"efficientnet_lite0": {"crop": 300}}}),
         ("'models.overrides.efficientnet_lite0.crop' = 300",),
     ),
     "embedded study pointed at another root": Case(
         _config(**{"dataset": {"kind": "synthetic", "root": "lab"}}), ("'dataset.root' = 'lab'", "results/synthetic")
+    ),
+    "the embedded study's exclusion list on a table dataset": Case(
+        _config(**{"dataset.exclusion": {"combos_file": "results/synthetic/excluded_combos.csv"}}),
+        ("'dataset.exclusion.combos_file'", "embedded study's exclusion list"),
     ),
     "override of an architecture not run": Case(
         _config(**{"models.overrides": {"vgg16": {"crop": 200}}}), ("'models.overrides.vgg16': not in models.archs",)
@@ -164,12 +209,17 @@ CASES = {
         ("ratings.csv: no authenticity rating of image 'im4'", "images.csv, line 6"),
     ),
     "reversed rating scale": Case(_config(**{"dataset.rating_scale": [5, 1]}), ("'dataset.rating_scale' = [5, 1]",)),
-    "image too large for Pillow": Case(_image("im2.png", _bomb), ("decompression-bomb", "im2.png"), "data"),
+    "image too large for Pillow": Case(_image("im2.png", _bomb(14_000)), ("decompression-bomb", "im2.png"), "data"),
+    "image over Pillow's limit, under twice it": Case(
+        _image("im2.png", _bomb(10_000)), ("decompression-bomb limit of 89,478,485", "im2.png"), "data"
+    ),
     "FIFO in place of an image": Case(
         _image("im2.png", lambda p: os.mkfifo(p)), ("not a regular file", "im2.png"), "data"
     ),
     # --- what already held ------------------------------------------------------------
-    "missing column": Case(_csv("ratings.csv", lambda df: df.drop(columns="participant")), ("'participant'",)),
+    "missing column": Case(
+        _csv("ratings.csv", lambda df: df.drop(columns="participant")), ("missing column 'participant'", "ratings.csv")
+    ),
     "duplicate image id": Case(_cell("images.csv", 3, "id", "im2"), ("duplicate value 'im2'", "line 5")),
     "path climbing out of the root": Case(
         _cell("images.csv", 1, "file", "../../etc/passwd"), ("outside the data root",)
@@ -182,18 +232,18 @@ CASES = {
     "unknown dimension": Case(_cell("ratings.csv", 5, "dimension", "beauty"), ("'beauty' is not allowed",)),
     "rating of an unknown image": Case(_cell("ratings.csv", 5, "id", "ghost"), ("'ghost', which is not in the image",)),
     "duplicate rating": Case(_cell("ratings.csv", 3, "dimension", "quality"), ("line 5 repeats participant",)),
-    "unreadable table": Case(lambda w: (w / "lab" / "images.csv").write_bytes(b"\xff\xfe\x00bad"), ("images.csv",)),
+    "unreadable table": Case(
+        lambda w: (w / "lab" / "images.csv").write_bytes(b"\xff\xfe\x00bad"), ("not a readable table", "images.csv")
+    ),
     "unknown config key": Case(_config(**{"training.seedz": 3}), ("'training.seedz' is not a known setting",)),
     "wrong config type": Case(_config(**{"training.seeds": "ten"}), ("'training.seeds' = 'ten'",)),
     "weights file missing": Case(
         _config(**{"models.weights": {"efficientnet_lite0": "nowhere/lite0.pth"}}), ("nowhere/lite0.pth not found",)
     ),
     "weights entry for another architecture": Case(
-        _config(**{"models.weights": {"resnet-152": "x.pth"}}), ("models.weights.resnet-152: not in models.archs",)
+        _config(**{"models.weights": {"resnet-152": "x.pth"}}), ("'models.weights.resnet-152': not in models.archs",)
     ),
-    "missing image": Case(
-        lambda w: (w / "lab" / "img" / "im4.png").unlink(), ("image file of 'im4' not found", "im4.png"), "data"
-    ),
+    "missing image": Case(lambda w: (w / "lab" / "img" / "im4.png").unlink(), ("im4.png: image not found",), "data"),
     "corrupt image": Case(
         _image("im5.png", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n no")),
         ("corrupt or unreadable", "im5.png"),
@@ -224,6 +274,7 @@ def _files_outside_results(work: Path) -> set[Path]:
 
 def _one_line(proc, needle: str) -> str:
     assert proc.returncode != 0, proc.stdout[-2000:]
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr[-3000:]
     lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if needle in ln]
     assert len(lines) == 1, (needle, proc.stdout[-3000:], proc.stderr[-3000:])
     return lines[0]
@@ -293,8 +344,7 @@ def test_replacing_or_deleting_an_image_after_a_run_is_not_stale(tmp_path):
     run_snakemake(work, "results/data/images.parquet")
     assert read_parquet(table).set_index("image_id").loc["im3", "width"] == 40
     (work / "lab" / "img" / "im5.png").unlink()  # deleted
-    line = _one_line(run_snakemake(work, "results/data/images.parquet", check=False), "im5.png")
-    assert "image file of 'im5' not found" in line
+    _one_line(run_snakemake(work, "results/data/images.parquet", check=False), "im5.png: image not found")
 
 
 def test_a_new_checkpoint_at_the_same_path_reruns_what_was_built_on_it(tmp_path):
@@ -360,3 +410,18 @@ def test_exception_summaries_end_at_a_word():
     assert summary == "ValueError: Weights only load failed"
     long = exception_summary(ValueError("abcdefgh " * 30), limit=40)
     assert long.endswith("abcdefgh …") and len(long) < 70
+
+
+def test_outputs_outside_results_are_found():
+    from authxai.workflow import outside_results
+
+    paths = ["results/a/b.parquet", "results/../x.parquet", "results_old/y", "/tmp/z", "results/./c"]
+    assert outside_results(paths) == ["results/../x.parquet", "results_old/y", "/tmp/z"]
+
+
+def test_a_table_without_category_columns_and_no_exclusion_is_fine(tmp_path):
+    work = lab_workdir(tmp_path / "work")
+    _csv("images.csv", lambda df: df.drop(columns=["category", "challenge"]))(work)
+    _config(**{"dataset.exclusion": {}})(work)
+    run_snakemake(work, "results/data/metadata.parquet")
+    assert read_parquet(work / "results" / "data" / "metadata.parquet")["kept"].all()

@@ -74,17 +74,54 @@ def check_relations(config: dict) -> None:
     for arch, override in [(None, {})] + sorted(models["overrides"].items()):
         resize, crop = override.get("resize", models["resize"]), override.get("crop", models["crop"])
         if crop > resize:
-            where = f"models.overrides.{arch}" if arch else "models"
+            key = {k: f"models.overrides.{arch}.{k}" if k in override else f"models.{k}" for k in ("crop", "resize")}
             raise InputError(
-                f"config key '{where}.crop' = {crop} is larger than its resize = {resize}: the centre crop "
-                f"would be {100 * (1 - (resize / crop) ** 2):.0f}% black padding — set crop <= resize"
+                f"config key '{key['crop']}' = {crop} is larger than {key['resize']} = {resize}"
+                + (f" for {arch}" if arch else "")
+                + f": the centre crop would be {100 * (1 - (resize / crop) ** 2):.0f}% black padding — "
+                "set crop <= resize"
             )
     from authxai.data.adapters import check_rating_scale
 
     check_rating_scale(config["dataset"]["rating_scale"])
+    check_weights(models)
+    check_dataset_paths(config["dataset"])
     seeds = config["training"]["seeds"]
     if config["sanity"]["variant"] >= seeds:
         raise InputError(
             f"config key 'sanity.variant' = {config['sanity']['variant']}: only seeds 0..{seeds - 1} are trained "
             "(training.seeds) — pick one of them"
+        )
+
+
+def check_weights(models: dict) -> None:
+    """``models.weights`` names architectures of ``models.archs`` and files that exist."""
+    for arch, path in models["weights"].items():
+        if arch not in models["archs"]:
+            raise InputError(
+                f"config key 'models.weights.{arch}': not in models.archs {models['archs']} — fix the "
+                "architecture name or remove the entry"
+            )
+        if not Path(path).is_file():
+            raise InputError(
+                f"config key 'models.weights.{arch}': {path} not found — put the state dict (.pth/.safetensors) "
+                "there or fix the path"
+            )
+
+
+def check_dataset_paths(dataset: dict) -> None:
+    """The embedded study's folder belongs to the embedded study: ``kind: synthetic`` is rendered
+    there (a different ``dataset.root`` would be ignored), and a user's dataset must not pick up
+    its exclusion list (``--config`` merges into config/config.yaml, which names it)."""
+    from authxai.workflow import SYNTHETIC_COMBOS, SYNTHETIC_ROOT
+
+    if dataset["kind"] == "synthetic" and dataset["root"] not in (".", SYNTHETIC_ROOT):
+        raise InputError(
+            f"config key 'dataset.root' = {dataset['root']!r}: the embedded study is rendered to "
+            f"{SYNTHETIC_ROOT} — remove dataset.root, or use kind: table to read your own images"
+        )
+    if dataset["kind"] != "synthetic" and dataset["exclusion"].get("combos_file") == SYNTHETIC_COMBOS:
+        raise InputError(
+            f"config key 'dataset.exclusion.combos_file' = {SYNTHETIC_COMBOS!r} is the embedded study's exclusion "
+            f"list, not one for a kind: {dataset['kind']} dataset — set your own (or null)"
         )

@@ -26,6 +26,8 @@ import pandas as pd
 from PIL import Image
 from scipy import ndimage, stats
 
+from authxai.data.adapters import regular_file
+from authxai.errors import fail
 from authxai.uncertainty import ci_cells, summarize_with_ci
 
 
@@ -88,9 +90,14 @@ def localization_scores(saliency: np.ndarray, mask: np.ndarray) -> dict[str, flo
 
 
 def cue_mask(path: str | Path) -> np.ndarray:
-    """Boolean cue mask from the planted-cue study's bit-field PNG (any bit set = cue)."""
-    with Image.open(path) as image:
-        return np.asarray(image) > 0
+    """Boolean cue mask from the planted-cue study's bit-field PNG (any bit set = cue); a
+    missing, unreadable or non-regular file is a one-line error naming it."""
+    path = regular_file(path, "cue mask", "put it there or fix dataset.root and the image table's cue_mask_path")
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image) > 0
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise fail(path, f"corrupt or unreadable cue mask ({type(exc).__name__})", "replace the file") from exc
 
 
 def localization_per_map(maps: pd.DataFrame, masks: dict[str, np.ndarray], tolerance: int = 1) -> pd.DataFrame:

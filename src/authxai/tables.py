@@ -12,7 +12,8 @@ import json
 import os
 import platform
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -55,7 +56,7 @@ class Column:
     kind is one of ``str``, ``float``, ``int``, ``bool``; ``lo``/``hi`` bound numeric values;
     ``nullable`` allows missing values; ``unique`` forbids duplicates; ``allowed`` restricts
     string values; ``pattern`` is a regular expression every string must match in full
-    (``pattern_help`` says in words what it allows).
+    (``pattern_help`` says in words what it allows); ``fold_case`` makes ``unique`` ignore case.
     """
 
     name: str
@@ -68,6 +69,7 @@ class Column:
     required: bool = True
     pattern: str | None = None
     pattern_help: str = ""
+    fold_case: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class TableSchema:
                     raise fail(
                         source,
                         f"missing column '{column_name(out, col.name)}' ({self.name} table)",
-                        f"add it; found columns {sorted(map(str, out.columns))}",
+                        f"add it; found columns {sorted(user_columns(out))}",
                     )
                 continue
             out[col.name] = _check_column(out[col.name], col, source, column_name(out, col.name))
@@ -97,6 +99,11 @@ class TableSchema:
 def column_name(df: pd.DataFrame, name: str) -> str:
     """The user's name of contract column ``name`` (``dataset.columns`` renames it on read)."""
     return df.attrs.get(USER_COLUMNS, {}).get(name, name)
+
+
+def user_columns(df: pd.DataFrame) -> list[str]:
+    """The columns of ``df`` under the names the user's file gives them."""
+    return [column_name(df, str(c)) for c in df.columns]
 
 
 def locate(index: pd.Index, label: Any) -> str:
@@ -161,13 +168,16 @@ def _check_column(values: pd.Series, col: Column, source: object, shown: str | N
             row = first_bad(bad)
             raise fail(source, f"{at(row)} = {present[row]!r} is not allowed here", col.pattern_help)
     if col.unique:
-        dup = present.astype(str).duplicated()
+        keys = present.astype(str)
+        dup = (keys.str.casefold() if col.fold_case else keys).duplicated()
         if dup.any():
             row = first_bad(dup)
             raise fail(
                 source,
                 f"column '{shown}' has duplicate value {present[row]!r} ({locate(values.index, row)})",
-                "ids must be unique; remove or rename the duplicate",
+                "ids must be unique"
+                + (" ignoring case (they name files on case-insensitive file systems)" if col.fold_case else "")
+                + "; remove or rename the duplicate",
             )
     return strings
 
@@ -193,20 +203,36 @@ def provenance(config: dict | None) -> dict[str, Any]:
     }
 
 
-def atomic_path(path: str | os.PathLike) -> tuple[Path, Path]:
-    """A temporary sibling of ``path`` to write to before an atomic rename."""
+@contextmanager
+def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary sibling of ``path`` to write to; on success it is renamed to ``path``,
+    on any error removed — a finished-looking output is always a complete one.
+
+    The temporary file gets the permissions any new file gets under the umask (mkstemp's 0600
+    would hide outputs from a lab group sharing results/).
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
-    # mkstemp creates 0600; an output must get the permissions any other new file gets (a lab
-    # group sharing results/ reads it under a 002/022 umask)
-    os.chmod(tmp, 0o666 & ~current_umask())
-    return target, Path(tmp)
+    tmp = Path(name)
+    try:
+        os.chmod(tmp, 0o666 & ~current_umask())
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def current_umask() -> int:
-    """The process umask (reading it means setting it: set it straight back)."""
+    """The process umask: from /proc on Linux (reading it with os.umask means setting it, which
+    races with other threads creating files), else set and restored."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -217,16 +243,12 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike, config: dict | None
 
     A crash mid-write leaves only a ``.part`` file, never a finished-looking output.
     """
-    target, tmp = atomic_path(path)
     table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[PROVENANCE_KEY] = json.dumps(provenance(config), default=str).encode()
-    try:
+    with atomic_write(path) as tmp:
         pq.write_table(table.replace_schema_metadata(meta), tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return Path(path)
 
 
 def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
@@ -252,26 +274,50 @@ def read_parquet(
 def read_delimited(
     path: str | os.PathLike, schema: TableSchema | None = None, allow_empty: bool = False
 ) -> pd.DataFrame:
-    """Read csv/tsv/parquet by extension, with the same one-line errors as :func:`read_parquet`.
+    """Read a user's csv/tsv/parquet table by extension, with one-line errors.
 
-    A csv/tsv table is indexed by its file line numbers (see :data:`LINE`); one with a header
-    and no rows is an error unless ``allow_empty`` (e.g. an exclusion list that excludes nothing).
+    Rows are labelled as the user finds them: a csv/tsv table by the file line its record starts
+    on (index name :data:`LINE`; blank lines and quoted multi-line fields counted), a parquet
+    table by its 1-based row number. A table with columns and no rows is an error unless
+    ``allow_empty`` (e.g. an exclusion list that excludes nothing).
     """
     path = Path(path)
-    if path.suffix == ".parquet":
-        return read_parquet(path, schema)
     if not path.exists():
         raise fail(path, "file not found", "check the path in the config")
     if not path.is_file():
         raise fail(path, "not a regular file", "point the config at the table file itself")
-    try:
-        df = pd.read_csv(path, sep="\t" if path.suffix in (".tsv", ".tab") else ",")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise fail(path, f"not a readable table ({type(exc).__name__})", "save it as UTF-8 csv") from exc
+    if path.suffix == ".parquet":
+        df = read_parquet(path)
+        df.index = pd.RangeIndex(1, len(df) + 1, name="row")
+    else:
+        sep = "\t" if path.suffix in (".tsv", ".tab") else ","
+        try:
+            df = pd.read_csv(path, sep=sep)
+            lines = record_lines(path, sep)
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            raise fail(path, f"not a readable table ({type(exc).__name__})", "save it as UTF-8 csv") from exc
+        if len(lines) == len(df):
+            df.index = pd.Index(lines, name=LINE)
+        else:  # a dialect the csv module reads differently: say "row k" (1-based) instead
+            df.index = pd.RangeIndex(1, len(df) + 1, name="row")
     if df.empty and not allow_empty:
-        raise fail(path, "has a header but no data rows", "fill it in or point the config at the right file")
-    df.index = pd.RangeIndex(2, len(df) + 2, name=LINE)
+        raise fail(path, "has columns but no data rows", "fill it in or point the config at the right file")
     return schema.check(df, path) if schema else df
+
+
+def record_lines(path: Path, sep: str) -> list[int]:
+    """The file line each data record of a delimited file starts on (the header's excluded;
+    blank lines are skipped, as pandas skips them)."""
+    import csv
+
+    starts, end = [], 0
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        for record in reader:
+            if record:
+                starts.append(end + 1)
+            end = reader.line_num
+    return starts[1:]
 
 
 def write_markdown_and_csv(df: pd.DataFrame, stem: str | os.PathLike, floatfmt: str = ".3f") -> None:
@@ -301,9 +347,8 @@ def write_markdown_and_csv(df: pd.DataFrame, stem: str | os.PathLike, floatfmt: 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Write a text file atomically (never a half-written file under the final name)."""
-    target, tmp = atomic_path(path)
-    tmp.write_text(text)
-    os.replace(tmp, target)
+    with atomic_write(path) as tmp:
+        tmp.write_text(text)
 
 
 def read_parquets(paths: Iterable[str | os.PathLike], columns: list[str] | None = None) -> pd.DataFrame | None:
@@ -324,5 +369,5 @@ __all__ = [
     "provenance",
     "package_versions",
     "write_markdown_and_csv",
-    "atomic_path",
+    "atomic_write",
 ]

@@ -15,6 +15,10 @@ from authxai.errors import InputError
 log = logging.getLogger("authxai")
 #: Everything the workflow writes lives under this folder of the working directory.
 RESULTS = "results"
+#: Where synthesize_study renders the embedded planted-cue study (its dataset.root).
+SYNTHETIC_ROOT = f"{RESULTS}/synthetic"
+#: The embedded study's exclusion list, written by synthesize_study.
+SYNTHETIC_COMBOS = f"{SYNTHETIC_ROOT}/excluded_combos.csv"
 
 
 def outside_results(paths: list[str]) -> list[str]:
@@ -46,21 +50,24 @@ def setup_logging(log_file: str | Path | None = None) -> None:
     )
 
 
-def set_torch_threads(smk: Any) -> None:
-    """Torch computes with the rule's declared ``params.torch_threads`` (1 where none is declared),
-    not with ``smk.threads``: Snakemake scales that down to --cores, and torch's reduction order
-    follows its thread count, so the numbers would depend on --cores. Jobs that declare no torch
-    threads and have not imported torch are left alone (importing it costs seconds)."""
+def set_threads(smk: Any) -> None:
+    """Torch and the BLAS/OpenMP pools compute with the rule's declared ``params.torch_threads``,
+    not with ``smk.threads``: Snakemake scales that down to --cores (and sets OMP/OpenBLAS/MKL
+    thread variables from it), and the order of floating-point sums follows the thread count,
+    so the numbers would depend on --cores. Rules that declare none compute with 1 thread; those
+    that also do not import torch are left alone (importing it costs seconds)."""
     declared = smk.params.get("torch_threads")
     if declared is None and "torch" not in sys.modules:
         return
     import torch
+    from threadpoolctl import threadpool_limits
 
     threads = int(declared or 1)
     torch.set_num_threads(threads)
+    threadpool_limits(threads)
     if threads != smk.threads:
         log.info(
-            "torch uses %d threads on %s scheduled core(s): numbers do not depend on --cores", threads, smk.threads
+            "computing with %d threads on %s scheduled core(s): numbers do not depend on --cores", threads, smk.threads
         )
 
 
@@ -78,7 +85,7 @@ def run_script(main: Callable[[Any], None], smk: Any) -> None:
     setup_logging(log_file)
     start = time.perf_counter()
     log.info("rule %s started (threads=%s)", smk.rule, smk.threads)
-    set_torch_threads(smk)
+    set_threads(smk)
     try:
         main(smk)
     except InputError as exc:

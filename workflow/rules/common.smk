@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 from authxai.config import validate_config
-from authxai.data.adapters import metadata_for_dag
+from authxai.data.adapters import dataset_files, metadata_for_dag
 from authxai.data.checks import check_study
 from authxai.consistency import prototype_label
 from authxai.errors import InputError
-from authxai.workflow import check_outputs
+from authxai.workflow import SYNTHETIC_COMBOS, SYNTHETIC_ROOT, check_outputs
 from authxai.splits import REGIMES as REGIME_SPLITS
 from authxai.splits import explanation_ids, explanation_sample, training_pool_ids
 
@@ -28,20 +28,11 @@ except InputError as _exc:
 config.clear()
 config.update(_validated)
 
-SYNTHETIC_ROOT = "results/synthetic"
 if config["dataset"]["kind"] == "synthetic":
-    if config["dataset"]["root"] not in (".", SYNTHETIC_ROOT):
-        sys.exit(
-            f"authxai config error: config key 'dataset.root' = {config['dataset']['root']!r}: the "
-            f"embedded study is rendered to {SYNTHETIC_ROOT} — remove dataset.root, or use kind: "
-            "table to read your own images"
-        )
     # The embedded study lives where synthesize_study writes it; its exclusion list too.
     config["dataset"]["root"] = SYNTHETIC_ROOT
     if not config["dataset"]["exclusion"].get("combos_file"):
-        config["dataset"]["exclusion"][
-            "combos_file"
-        ] = f"{SYNTHETIC_ROOT}/excluded_combos.csv"
+        config["dataset"]["exclusion"]["combos_file"] = SYNTHETIC_COMBOS
 
 LOGS = "results/logs"
 ARCHS = config["models"]["archs"]
@@ -314,22 +305,7 @@ def scorecard_inputs(wildcards=None):
 
 def dataset_inputs(wildcards=None):
     """Files the dataset adapter reads (so edits to them rerun the data stage)."""
-    ds = config["dataset"]
-    files = []
-    if ds["kind"] == "aigciqa2023":
-        files.append(ds["table"])
-    else:
-        files += [
-            f"{ds['root']}/{ds['images']}",
-            f"{ds['root']}/{ds['ratings'] or 'ratings.csv'}",
-        ]
-    if ds["kind"] == "aigciqa2023" and ds["ratings"]:
-        files.append(f"{ds['root']}/{ds['ratings']}")
-    if ds["kind"] == "aigciqa2023" and ds["mos_dir"]:
-        files += [f"{ds['root']}/{ds['mos_dir']}/mosz{k}.mat" for k in (1, 2, 3)]
-    if ds["exclusion"].get("combos_file"):
-        files.append(ds["exclusion"]["combos_file"])
-    return files
+    return [str(path) for path in dataset_files(config["dataset"])]
 
 
 def image_inputs(wildcards=None):
@@ -418,22 +394,6 @@ def weights_input(wildcards):
     return backbone_weights(wildcards) or []
 
 
-def _check_weights(models):
-    """``models.weights`` names architectures of ``models.archs`` and files that exist."""
-    for arch, path in models["weights"].items():
-        if arch not in models["archs"]:
-            sys.exit(
-                f"authxai config error: models.weights.{arch}: not in models.archs "
-                f"{models['archs']} — fix the architecture name or remove the entry"
-            )
-        if not Path(path).is_file():
-            sys.exit(
-                f"authxai config error: models.weights.{arch}: {path} not found — put the "
-                f"state dict (.pth/.safetensors) there or fix the path"
-            )
-
-
-_check_weights(config["models"])
 #: Threads torch computes with in each kind of job. Declared as the job's ``threads`` and passed
 #: as ``params.torch_threads``, which jobs use whatever --cores is: Snakemake scales a job's
 #: threads down to --cores, and torch's reduction order follows its thread count, so features

@@ -2,7 +2,7 @@ rule synthesize_study:
     output:
         images=f"{SYNTHETIC_ROOT}/images.csv",
         ratings=f"{SYNTHETIC_ROOT}/ratings.csv",
-        combos=f"{SYNTHETIC_ROOT}/excluded_combos.csv",
+        combos=SYNTHETIC_COMBOS,
         pixels=directory(f"{SYNTHETIC_ROOT}/images"),
         masks=directory(f"{SYNTHETIC_ROOT}/masks"),
     log:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from authxai.ensemble import ensemble_predictions, predictions_on_test, stacking_weights, table7
 from authxai.errors import require_finite
-from authxai.tables import atomic_path, provenance, read_parquets, write_markdown_and_csv, write_parquet
+from authxai.tables import provenance, read_parquets, write_markdown_and_csv, write_parquet, write_text
 from authxai.workflow import log, run_script
 
 
@@ -31,9 +31,7 @@ def main(smk):
         "alpha": cfg["alpha"],
         "provenance": provenance(smk.config),
     }
-    target, tmp = atomic_path(smk.output.stacking)
-    tmp.write_text(json.dumps(record, indent=1))
-    tmp.replace(target)
+    write_text(smk.output.stacking, json.dumps(record, indent=1))
 
 
 run_script(main, snakemake)  # noqa: F821

@@ -2,7 +2,6 @@
 regime val: Experiment 3 heads on their own validation sets)."""
 
 import json
-import os
 
 import torch
 
@@ -13,7 +12,7 @@ from authxai.models.features import load_features, rows_for
 from authxai.models.heads import load_head
 from authxai.pruning import sbs_fast
 from authxai.splits import regime_images
-from authxai.tables import atomic_path, provenance, read_parquet
+from authxai.tables import provenance, read_parquet, write_text
 from authxai.workflow import log, run_script
 
 
@@ -53,9 +52,7 @@ def main(smk):
             "n_images": len(rows),
             "provenance": provenance(smk.config),
         }
-        target, tmp = atomic_path(out)
-        tmp.write_text(json.dumps(record))
-        os.replace(tmp, target)
+        write_text(out, json.dumps(record))
 
 
 run_script(main, snakemake)  # noqa: F821

@@ -17,6 +17,7 @@ Three kinds, one output contract:
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +27,20 @@ import pandas as pd
 from authxai.errors import InputError, fail
 from authxai.psychometrics import DIMENSIONS, mos_from_ratings, zscore_ratings
 from authxai.tables import USER_COLUMNS, Column, TableSchema, column_name, first_bad, locate, read_delimited
+from authxai.workflow import SYNTHETIC_COMBOS
 
 log = logging.getLogger(__name__)
 
 #: Image ids name result files (``results/attributions/<method>/<regime>/<arch>/<id>.parquet``)
 #: and DAG wildcards: letters, digits, ``.``, ``_``, ``-``, starting with a letter or digit, at
-#: most 100 characters — no ``/``, ``..`` or characters a shell or regular expression reads.
+#: most 100 characters — no ``/``, no leading ``.`` (so neither ``..`` nor a hidden file), no
+#: characters a shell or regular expression reads; unique ignoring case (macOS file systems).
 IMAGE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
 IMAGE_ID = Column(
     "image_id",
     "str",
     unique=True,
+    fold_case=True,
     pattern=IMAGE_ID_PATTERN,
     pattern_help="image ids name result files: use letters, digits, '.', '_' and '-', starting "
     "with a letter or digit, at most 100 characters",
@@ -65,7 +69,7 @@ RATINGS = TableSchema(
 IMAGES = TableSchema(
     "images",
     (
-        Column("image_id", "str", unique=True),
+        IMAGE_ID,
         Column("path", "str"),
         Column("generator", "str", nullable=True),
         Column("category", "str", nullable=True),
@@ -143,9 +147,19 @@ def apply_exclusion(images: pd.DataFrame, combos: Combos | set[tuple[str, str]])
     return pd.Series([p not in combos for p in pairs], index=images.index, dtype=bool)
 
 
-def check_combos_match(images: pd.DataFrame, combos: Combos) -> None:
+def check_combos_match(images: pd.DataFrame, combos: Combos, source: object = "image table") -> None:
     """Every configured exclusion must exclude something: a combination that matches no image is
     a misspelling (or a list meant for another dataset), not a silent no-op."""
+    if not combos:
+        return
+    for col in ("category", "challenge"):
+        if col not in images:
+            raise fail(
+                source,
+                f"no '{column_name(images, col)}' column, but dataset.exclusion excludes category × challenge "
+                "combinations",
+                "add the category and challenge columns or remove dataset.exclusion",
+            )
     present = set(zip(images["category"].astype(str), images["challenge"].astype(str)))
     for combo, where in combos.items():
         if combo not in present:
@@ -231,7 +245,7 @@ def empty_ratings() -> pd.DataFrame:
 def _finish(images: pd.DataFrame, combos: Combos | set[tuple[str, str]]) -> pd.DataFrame:
     for col in OPTIONAL_META:
         if col not in images:
-            images[col] = pd.Series([None] * len(images), dtype=object)
+            images[col] = pd.Series([None] * len(images), index=images.index, dtype=object)
     for dim in DIMENSIONS:
         if f"mos_{dim}" not in images:
             images[f"mos_{dim}"] = np.nan
@@ -242,15 +256,14 @@ def _finish(images: pd.DataFrame, combos: Combos | set[tuple[str, str]]) -> pd.D
 def load_table_dataset(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``kind: table`` (and ``synthetic``): images + raw ratings files under ``spec['root']``."""
     root = (base / spec["root"]).resolve()
-    images_path = root / (spec.get("images") or "images.csv")
-    ratings_path = root / (spec.get("ratings") or "ratings.csv")
+    images_path, ratings_path = table_files(spec, root)
     images = _rename(read_delimited(images_path), spec.get("columns"))
     raw = _rename(read_delimited(ratings_path), spec.get("columns"))
     images = RAW_IMAGES.check(images, images_path)
     check_paths(images, root, images_path, ("path", "cue_mask_path"))
     combos = exclusion_combos(spec.get("exclusion"), base)
     if spec.get("kind") != "synthetic":  # the embedded study's list is its generator's own
-        check_combos_match(images, combos)
+        check_combos_match(images, combos, images_path)
     return table_dataset(images, raw, spec, combos, images_path, ratings_path)
 
 
@@ -295,8 +308,11 @@ def metadata_for_dag(dataset: dict, synthetic: dict, base: Path | str = ".") -> 
     from authxai.data.synthetic import NON_REALISTIC_COMBOS, StudySettings, plan_study
 
     images, raw = plan_study(StudySettings(**synthetic))
-    combos = set(NON_REALISTIC_COMBOS) | {(str(c), str(h)) for c, h in dataset.get("exclusion", {}).get("combos", [])}
-    return table_dataset(images, raw, dataset, combos)
+    # the generator's own list (what synthesize_study writes to SYNTHETIC_COMBOS) + the user's
+    exclusion = {k: v for k, v in dataset.get("exclusion", {}).items() if v != SYNTHETIC_COMBOS}
+    user = exclusion_combos(exclusion, Path(base))
+    check_combos_match(images, user)
+    return table_dataset(images, raw, dataset, set(NON_REALISTIC_COMBOS) | set(user))
 
 
 def load_aigciqa2023(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -305,7 +321,7 @@ def load_aigciqa2023(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFrame
     cols = [Column("name", "str", unique=True), Column("prompt", "str"), Column("style", "str"), Column("class", "str")]
     cols += [Column(f"{d}_mos", "float", lo=0, hi=100) for d in DIMENSIONS]
     cols += [Column(f"{d}_std", "float", lo=0, nullable=True) for d in DIMENSIONS]
-    raw = read_delimited(table_path, TableSchema("AIGCIQA2023", tuple(cols))).reset_index(drop=True)
+    raw = read_delimited(table_path, TableSchema("AIGCIQA2023", tuple(cols)))
     number = raw["name"].str.replace(r"\.\w+$", "", regex=True)
     if not number.str.fullmatch(r"\d+").all():
         row = (~number.str.fullmatch(r"\d+")).idxmax()
@@ -342,7 +358,7 @@ def load_aigciqa2023(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFrame
     else:
         log.info("no raw ratings configured (dataset.ratings): psychometrics that need them are skipped")
     combos = exclusion_combos(spec.get("exclusion"), base)
-    check_combos_match(images, combos)
+    check_combos_match(images, combos, table_path)
     return _finish(images, combos), ratings
 
 
@@ -350,8 +366,8 @@ def _override_mos_from_mat(images: pd.DataFrame, mos_dir: Path) -> None:
     """Replace MOS with the official ``mosz{1,2,3}.mat`` vectors (quality, authenticity, correspondence)."""
     from scipy.io import loadmat
 
-    for k, dim in enumerate(DIMENSIONS, start=1):
-        path = mos_dir / f"mosz{k}.mat"
+    for dim, mat in zip(DIMENSIONS, mos_files(mos_dir)):
+        path = regular_file(mat, "MOS file", "point dataset.mos_dir at the release's MOS folder")
         try:
             mat = loadmat(path)
         except (OSError, ValueError) as exc:
@@ -362,6 +378,31 @@ def _override_mos_from_mat(images: pd.DataFrame, mos_dir: Path) -> None:
         if not arrays:
             raise fail(path, f"no vector of {len(images)} MOS values inside", "use the official mosz files")
         images[f"mos_{dim}"] = np.asarray(arrays[0], float).ravel()
+
+
+def table_files(spec: dict, root: Path) -> tuple[Path, Path]:
+    """The image table and raw ratings a ``table``/``synthetic`` dataset reads under ``root``."""
+    return root / (spec.get("images") or "images.csv"), root / (spec.get("ratings") or "ratings.csv")
+
+
+def mos_files(mos_dir: Path) -> list[Path]:
+    """The official ``mosz{1,2,3}.mat`` files, in :data:`DIMENSIONS` order."""
+    return [Path(mos_dir) / f"mosz{k}.mat" for k in range(1, len(DIMENSIONS) + 1)]
+
+
+def dataset_files(spec: dict, base: Path | str = ".") -> list[Path]:
+    """Every file the ``dataset`` block's adapter reads (not the images): the workflow declares
+    them as inputs of the data stage, so an edit to any of them reruns it."""
+    base, root = Path(base), Path(base) / spec["root"]
+    if spec["kind"] == "aigciqa2023":
+        files = [base / spec["table"]]
+        files += [root / spec["ratings"]] if spec.get("ratings") else []
+        files += mos_files(root / spec["mos_dir"]) if spec.get("mos_dir") else []
+    else:
+        files = list(table_files(spec, root))
+    if spec.get("exclusion", {}).get("combos_file"):
+        files.append(base / spec["exclusion"]["combos_file"])
+    return files
 
 
 LOADERS = {"table": load_table_dataset, "synthetic": load_table_dataset, "aigciqa2023": load_aigciqa2023}
@@ -402,23 +443,22 @@ def to_rgb8(image: Any) -> Any:
 
 def open_rgb(path: str | Path) -> Any:
     """Open an image file as 8-bit RGB (see :func:`to_rgb8`), with one-line errors naming it: not
-    found, not a regular file (a FIFO would block the job forever), too many pixels for Pillow's
-    decompression-bomb guard, corrupt, or floating-point."""
+    found, not a regular file (a FIFO would block the job forever), more pixels than Pillow's
+    decompression-bomb limit, corrupt, or floating-point."""
     from PIL import Image
 
-    path = Path(path)
-    if not path.exists():
-        raise fail(path, "image not found", "put it there or fix dataset.root and the image table's path column")
-    if not path.is_file():
-        raise fail(path, "not a regular file (a directory, FIFO or device)", "put the image file itself there")
+    path = regular_file(path, "image", "put it there or fix dataset.root and the image table's paths")
     try:
-        with Image.open(path) as im:
-            im.load()
-            return to_rgb8(im)
-    except Image.DecompressionBombError as exc:
+        with warnings.catch_warnings():
+            # Pillow only warns between its limit and twice it, and decodes: refuse there too
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.load()
+                return to_rgb8(im)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise fail(
             path,
-            f"too many pixels for Pillow's decompression-bomb guard (limit {Image.MAX_IMAGE_PIXELS:,})",
+            f"more pixels than Pillow's decompression-bomb limit of {Image.MAX_IMAGE_PIXELS:,}",
             "downscale the image (the models see at most models.resize px) or replace the file",
         ) from exc
     except InputError as exc:
@@ -427,21 +467,28 @@ def open_rgb(path: str | Path) -> Any:
         raise fail(path, f"corrupt or unreadable image ({type(exc).__name__})", "replace the file") from exc
 
 
+def regular_file(path: str | Path, what: str, fix: str) -> Path:
+    """``path``, checked to be an existing regular file: reading a FIFO or device in its place
+    would block a job forever, a directory gives a traceback."""
+    path = Path(path)
+    if not path.exists():
+        raise fail(path, f"{what} not found", fix)
+    if not path.is_file():
+        raise fail(path, f"{what} is not a regular file (a directory, FIFO or device)", f"put the {what} itself there")
+    return path
+
+
 def verify_images(
     images: pd.DataFrame, root: Path, columns: tuple[str, ...] = ("path", "cue_mask_path")
 ) -> pd.DataFrame:
     """Open every image (and cue mask); add ``height``/``width``. One-line error naming the file."""
     root = Path(root).resolve()
     sizes = []
-    for row, rec in images.iterrows():
+    for _, rec in images.iterrows():
         for col in columns:
             if col not in images or pd.isna(rec[col]):
                 continue
-            path = resolve_inside(root, rec[col], "image table", locate(images.index, row))
-            if not path.exists():
-                raise fail(
-                    path, f"image file of {rec['image_id']!r} not found", f"put it there or fix dataset.root ({root})"
-                )
+            path = resolve_inside(root, rec[col], "image table", f"image {rec['image_id']!r}")
             size = open_rgb(path).size
             if col == "path":
                 sizes.append(size)

@@ -18,9 +18,8 @@ import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from authxai import localization  # noqa: E402
-from authxai.errors import fail  # noqa: E402
 from authxai.models.features import model_view, resize_and_crop  # noqa: E402
-from authxai.tables import atomic_path, provenance, read_parquet  # noqa: E402
+from authxai.tables import atomic_write, provenance, read_parquet  # noqa: E402
 
 DIMENSION_COLOURS = {"quality": "#4C72B0", "authenticity": "#DD8452", "correspondence": "#55A868"}
 #: Outline colour of the planted cues on photo panels (magenta: rare in photos, apart from
@@ -46,11 +45,10 @@ def save_figure(fig, outputs: list[str | os.PathLike], config: dict | None = Non
     """
     record = json.dumps(provenance(config), default=str)
     for out in outputs:
-        target, tmp = atomic_path(out)
         fmt = Path(out).suffix.lstrip(".")
         meta = {"Subject": record} if fmt == "pdf" else {"authxai": record}
-        fig.savefig(tmp, format=fmt, dpi=150, metadata=meta)
-        os.replace(tmp, target)
+        with atomic_write(out) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=150, metadata=meta)
     plt.close(fig)
 
 
@@ -90,10 +88,7 @@ class ModelView:
         relative = image.get("cue_mask_path")
         if relative is None or pd.isna(relative):
             return None
-        path = self.root / relative
-        if not path.exists():
-            raise fail(path, "cue mask not found", "put it there or fix dataset.root and the cue_mask_path column")
-        label = Image.fromarray(localization.cue_mask(path).astype(np.uint8))
+        label = Image.fromarray(localization.cue_mask(self.root / relative).astype(np.uint8))
         return np.asarray(resize_and_crop(label, nearest=True, **self.geometry(arch))) > 0
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from PIL import Image
 from authxai.data.adapters import open_rgb
 from authxai.errors import fail, require_finite
 from authxai.models.backbones import build_backbone, get_spec, on_device, split_backbone
-from authxai.tables import atomic_path, provenance
+from authxai.tables import atomic_write, provenance
 
 log = logging.getLogger(__name__)
 #: What to check when a backbone's numbers are not finite.
@@ -119,14 +118,13 @@ def save_features(
     """Write the cache atomically with image ids, arch and provenance in the metadata."""
     from safetensors.torch import save_file
 
-    target, tmp = atomic_path(path)
     meta = {
         "image_ids": json.dumps(list(image_ids)),
         "arch": arch,
         "provenance": json.dumps(provenance(config), default=str),
     }
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=meta)
-    os.replace(tmp, target)
+    with atomic_write(path) as tmp:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=meta)
 
 
 def load_features(

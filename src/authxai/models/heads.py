@@ -38,16 +38,16 @@ def n_parameters(module: nn.Module) -> int:
 def save_head(head: RegressionHead, path, meta: dict[str, str] | None = None) -> None:
     """Write a head as safetensors (atomic) with its shape in the metadata."""
     import json
-    import os
 
     from safetensors.torch import save_file
 
-    from authxai.tables import atomic_path
+    from authxai.tables import atomic_write
 
-    target, tmp = atomic_path(path)
     info = {"in_dim": str(head.in_dim), "hidden": json.dumps(list(head.hidden)), "dropout": str(head.dropout)}
-    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(tmp), metadata={**info, **(meta or {})})
-    os.replace(tmp, target)
+    with atomic_write(path) as tmp:
+        save_file(
+            {k: v.contiguous() for k, v in head.state_dict().items()}, str(tmp), metadata={**info, **(meta or {})}
+        )
 
 
 def load_head(path) -> RegressionHead:
