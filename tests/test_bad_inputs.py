@@ -373,6 +373,7 @@ def test_a_new_checkpoint_at_the_same_path_reruns_what_was_built_on_it(tmp_path)
     assert not torch.equal(load_file(str(work / target))["embedding"], before)
 
 
+@pytest.mark.slow  # a second run of the tiny study's first stages, at --cores 1
 def test_numbers_do_not_depend_on_cores(tiny_run, tmp_path):
     """Snakemake scales a job's threads down to --cores; torch's thread count must not follow."""
     work_2, _ = tiny_run  # ran with --cores 2

@@ -26,7 +26,7 @@ from slurm_cluster import SYSTEM_CONF, LocalSlurm, missing_executables, system_c
 
 from conftest import REPO, SNAKEMAKE, TINY_CONFIG, make_workdir
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 
 def _require_slurm() -> None:

@@ -668,6 +668,7 @@ def test_paper_config_dry_run_lists_the_complete_dag(tmp_path):
     assert not (work / "results").exists()
 
 
+@pytest.mark.slow  # runs the tiny study up to MPM, kills it, resumes it
 def test_a_run_killed_during_mpm_resumes_without_redoing_finished_jobs(tmp_path, tiny_run):
     """SIGKILL the whole run (a crashed login node) once two MPM jobs have finished. A plain
     rerun refuses the cut-off jobs' files; after `--unlock` (what snakemake's lock error asks
