@@ -3,6 +3,7 @@
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -233,3 +234,28 @@ def test_bf16_trunk_keeps_heads_and_drops_in_float32(lite_variants):
         assert np.corrcoef(a[k].ravel(), b[k].ravel())[0, 1] > 0.9
     with pytest.raises(ValueError, match="precision"):
         SharedTrunkVariants(trunk, tail, heads, precision="fp16")
+
+
+def test_attribution_table_cells_round_trip_through_parquet(tmp_path):
+    """The table format: maps, superpixels and per-scale drops survive a parquet round trip in
+    row-major order (a transposed decode would swap the asymmetric test pattern)."""
+    from authxai.attribution.maps import drops_array, flat, flat_per_scale, map_array, segments_array
+    from authxai.tables import read_parquet, write_parquet
+
+    height, width = 3, 5
+    grid = np.arange(height * width, dtype=np.float32).reshape(height, width) - 7.5
+    drops = np.stack([grid, 2 * grid])
+    row = {
+        "height": height,
+        "width": width,
+        "map": flat(grid),
+        "segments": flat(grid > 0, np.int16),
+        "drops": flat_per_scale(drops),
+    }
+    write_parquet(pd.DataFrame([row]), tmp_path / "a.parquet")
+    back = read_parquet(tmp_path / "a.parquet").iloc[0]
+    np.testing.assert_array_equal(map_array(back), grid)
+    assert map_array(back)[0, 4] == 4 - 7.5  # row-major: first row, last column
+    np.testing.assert_array_equal(segments_array(back), (grid > 0).astype(np.int16))
+    np.testing.assert_array_equal(drops_array(back), drops)
+    assert drops_array(back, np.float64).dtype == np.float64

@@ -83,7 +83,7 @@ def test_attributions_equal_the_public_api_on_the_pruned_variant(tiny_run):
     import torch
 
     from authxai.attribution import gradcam, mpm
-    from authxai.attribution.pipeline import map_array
+    from authxai.attribution.maps import map_array
     from authxai.attribution.variants import VariantModel
     from authxai.models.backbones import build_backbone, split_backbone
     from authxai.models.features import load_image
@@ -147,7 +147,7 @@ def test_val_regime_prunes_experiment3_heads_on_their_own_validation_sets(tiny_r
 
 
 def _maps(res, method, regime, arch, image):
-    from authxai.attribution.pipeline import map_array
+    from authxai.attribution.maps import map_array
 
     table = pd.read_parquet(res / "attributions" / method / regime / arch / f"{image}.parquet")
     return [map_array(row) for _, row in table.sort_values("seed").iterrows()]

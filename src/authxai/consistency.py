@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from authxai.attribution.maps import map_array
 from authxai.evaluation import image_bootstrap_ci, mean_pairwise_r, mean_sd_ci_cells
+from authxai.tables import read_parquet
 from authxai.uncertainty import bootstrap_ci
 
 #: Top-p% fractions of the IoU analysis (the paper's 5, 15 and 25 %).
@@ -183,9 +185,6 @@ def relation(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
 def read_maps(paths: list[str]) -> pd.DataFrame:
     """Attribution tables (one row per file) -> arch, seed, image_id, regime and (H, W) ``map``."""
-    from authxai.attribution.pipeline import map_array
-    from authxai.tables import read_parquet
-
     rows = []
     for path in paths:
         for _, row in read_parquet(path).iterrows():
@@ -363,7 +362,6 @@ def method_agreement(first: pd.DataFrame, second: pd.DataFrame, fractions=IOU_FR
     """Per image and ensemble ``kind``: :func:`pair_agreement` of two methods' maps of the same
     model (e.g. an ensemble's LIME map vs its MPM map). Both tables have columns image_id, kind,
     map, height, width; maps of one image and kind must have the same size."""
-    from authxai.attribution.pipeline import map_array
 
     keys = ["image_id", "kind"]
     a = pd.Series([map_array(row) for _, row in first.iterrows()], index=pd.MultiIndex.from_frame(first[keys]))

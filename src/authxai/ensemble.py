@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.linear_model import LinearRegression, Ridge, RidgeCV
 from sklearn.model_selection import KFold
 
+from authxai.attribution.maps import segments_array
 from authxai.errors import InputError
 from authxai.evaluation import performance_cells, regression_metrics
 
@@ -146,7 +147,7 @@ def ensemble_lime(rows: list[dict], weights: np.ndarray, intercept: float = 0.0)
             f"LIME rows of {first['image_id']} hold no outputs on the ensemble's perturbations — "
             "rerun lime for regime val (snakemake --forcerun lime)"
         )
-    segments = np.asarray(first["segments"]).reshape(int(first["height"]), int(first["width"]))
+    segments = segments_array(first)
     for row in rows[1:]:
         same = (row["ensemble_seed"], row["num_samples"]) == (first["ensemble_seed"], first["num_samples"])
         if not same or not np.array_equal(np.asarray(row["segments"]), np.asarray(first["segments"])):

@@ -25,6 +25,7 @@ from scipy import stats
 from skimage.metrics import structural_similarity
 from torch import nn
 
+from authxai.attribution.maps import map_array
 from authxai.models.backbones import RANDOM_INIT_SEED, get_spec
 from authxai.models.heads import RegressionHead
 
@@ -169,7 +170,7 @@ def randomization_maps(
     Every level of an image gets the LIME draw of the Experiment 2 variant ``variant_seed``
     (the attribution stage's), so randomization, not sampling noise, is what changes a map.
     """
-    from authxai.attribution.pipeline import ExplainedVariants, explain_variants, map_array
+    from authxai.attribution.pipeline import ExplainedVariants, explain_variants
     from authxai.attribution.variants import SharedTrunkVariants
     from authxai.models.backbones import split_backbone
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from authxai.attribution.maps import drops_array, flat, flat_per_scale
 from authxai.ensemble import StackingWeights, ensemble_lime, ensemble_mpm, ensemble_weights
 from authxai.errors import require_finite
 from authxai.tables import read_parquet, write_parquet
@@ -24,9 +25,9 @@ def main(smk):
     for kind in ("bagging", "stacking"):
         weights = ensemble_weights(kind, len(rows), meta)
         if smk.wildcards.method == "mpm":
-            drops = np.stack([np.asarray(d.tolist(), np.float64).reshape(-1, height, width) for d in rows["drops"]])
+            drops = np.stack([drops_array(row, np.float64) for _, row in rows.iterrows()])
             combined = ensemble_mpm(drops, weights)
-            extra = {"map": combined.mean(axis=0), "drops": combined.reshape(len(combined), -1).tolist()}
+            extra = {"map": combined.mean(axis=0), "drops": flat_per_scale(combined, np.float64)}
             extra["patch_sizes"] = list(rows["patch_sizes"].iloc[0])
         else:
             intercept = meta.intercept if kind == "stacking" else 0.0
@@ -42,7 +43,7 @@ def main(smk):
                 "width": width,
                 "n_variants": len(rows),
                 **extra,
-                "map": np.asarray(extra["map"], np.float32).ravel().tolist(),
+                "map": flat(extra["map"]),
             }
         )
     write_parquet(pd.DataFrame(out), smk.output[0], smk.config)

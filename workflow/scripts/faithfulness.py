@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from authxai.attribution.pipeline import map_array
+from authxai.attribution.maps import map_array
 from authxai.attribution.variants import load_variants
 from authxai.errors import require_finite
 from authxai.faithfulness import CURVES, faithfulness_gap, variant_faithfulness

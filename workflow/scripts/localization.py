@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from authxai.attribution.pipeline import map_array
+from authxai.attribution.maps import map_array
 from authxai.consistency import read_maps
 from authxai.localization import cue_mask, localization_per_map, maps_to_score
 from authxai.tables import read_parquet, write_parquet

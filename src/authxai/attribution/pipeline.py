@@ -25,6 +25,7 @@ from authxai.attribution.lime import (
     slic_segments,
     unnormalize,
 )
+from authxai.attribution.maps import flat, flat_per_scale
 from authxai.attribution.mpm import mpm_drops
 from authxai.attribution.variants import SharedTrunkVariants
 
@@ -86,7 +87,7 @@ def _mpm(variants: SharedTrunkVariants, image: torch.Tensor, cfg: dict, who=None
     return [
         {
             "map": d.mean(axis=0),
-            "drops": d.astype(np.float32).reshape(len(sizes), -1).tolist(),
+            "drops": flat_per_scale(d),
             "patch_sizes": list(sizes),
             "stride": cfg["stride"],
         }
@@ -121,7 +122,7 @@ def _lime(variants: SharedTrunkVariants, image: torch.Tensor, cfg: dict, who: Ex
             "intercept": res.intercept,
             "r2": res.r2,
             "n_segments": n_segments,
-            "segments": segments.astype(np.int16).ravel().tolist(),
+            "segments": flat(segments, np.int16),
             "perturbation_seed": seed,
             "num_samples": cfg["num_samples"],
             "predictions": preds[seed][:, v].astype(np.float32).tolist(),
@@ -148,11 +149,6 @@ def explain_variants(
     rows = EXPLAINERS[method](variants, image, cfg, who)
     height, width = image.shape[-2:]
     for row in rows:
-        row["map"] = np.asarray(row["map"], dtype=np.float32).ravel().tolist()
+        row["map"] = flat(row["map"])
         row["height"], row["width"] = int(height), int(width)
     return rows
-
-
-def map_array(row: dict | Any) -> np.ndarray:
-    """(H, W) map of one attribution row."""
-    return np.asarray(row["map"], dtype=np.float32).reshape(int(row["height"]), int(row["width"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 
-from authxai.attribution.pipeline import map_array
+from authxai.attribution.maps import drops_array, map_array, segments_array
 from authxai.figures.common import ModelView, image_table, new_figure, photo_panel
 from authxai.tables import read_parquet
 
@@ -34,7 +34,6 @@ def fig_examples(inputs: dict[str, str], view: ModelView):
     borders), MPM per scale and their mean, seed 0."""
     rows = {m: read_parquet(inputs[m]).sort_values("seed").iloc[0] for m in ("gradcam", "lime", "mpm") if m in inputs}
     first = next(iter(rows.values()))
-    size = (int(first["height"]), int(first["width"]))
     n_scales = len(rows["mpm"]["patch_sizes"]) if "mpm" in rows else 0
     fig, axes = new_figure(3 + n_scales + 1, width=2.4, height=2.4)
     axes = axes[0]
@@ -45,12 +44,12 @@ def fig_examples(inputs: dict[str, str], view: ModelView):
         _signed(axes[k], map_array(rows["gradcam"]), "Grad-CAM", fig)
         k += 1
     if "lime" in rows:
-        seg = np.asarray(rows["lime"]["segments"]).reshape(size)
+        seg = segments_array(rows["lime"])
         _signed(axes[k], map_array(rows["lime"]), f"LIME (R² {rows['lime']['r2']:.2f})", fig)
         _superpixel_borders(axes[k], seg, (0.2, 0.2, 0.2), alpha=0.5)
         k += 1
     if "mpm" in rows:
-        drops = np.asarray(rows["mpm"]["drops"].tolist(), dtype=np.float32).reshape((n_scales,) + size)
+        drops = drops_array(rows["mpm"])
         for s, side in enumerate(rows["mpm"]["patch_sizes"]):
             _signed(axes[k], drops[s], f"MPM {side}px", fig)
             k += 1
@@ -65,8 +64,7 @@ def figA2_lime_tessellation(inputs: dict[str, str], view: ModelView):
     """Appendix A.2: the SLIC tessellation LIME explains with (on the image as the model saw
     it, planted cues outlined), and the resulting map."""
     row = read_parquet(inputs["lime"]).sort_values("seed").iloc[0]
-    size = (int(row["height"]), int(row["width"]))
-    seg = np.asarray(row["segments"]).reshape(size)
+    seg = segments_array(row)
     fig, axes = new_figure(2, width=3.6, height=3.4)
     image = image_table(inputs["images"]).loc[row["image_id"]]
     photo_panel(axes[0, 0], view, image, row["arch"], f"SLIC tessellation ({row['n_segments']} superpixels)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from authxai.attribution.pipeline import map_array
+from authxai.attribution.maps import map_array
 from authxai.consistency import across_matrix, across_matrix_ci, relation
 from authxai.figures.attribution import _signed
 from authxai.figures.common import ModelView, image_table, new_figure, panel_label, photo_panel

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from authxai.attribution.pipeline import map_array
+from authxai.attribution.maps import map_array
 from authxai.faithfulness import CURVES
 from authxai.figures.common import new_figure, panel_label
 from authxai.figures.consistency import METHOD_LABEL, METHOD_ORDER
