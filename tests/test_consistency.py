@@ -336,3 +336,15 @@ def test_ensemble_lime_equals_lime_run_on_an_ensemble_module():
     rows[1]["ensemble_seed"] = 6
     with pytest.raises(ValueError, match="do not share perturbations"):
         ensemble_lime(rows, weights)
+
+
+def test_stacking_weights_round_trip_in_variant_order(tmp_path):
+    from authxai.ensemble import StackingWeights, load_stacking, save_stacking
+
+    weights = StackingWeights(np.array([0.25, -0.5, 1.25]), 3.5)
+    variants = [("vgg16", 0), ("vgg16", 1), ("resnet152", 0)]
+    save_stacking(weights, variants, "cv", tmp_path / "s.json", {"seed": 1})
+    back, order = load_stacking(tmp_path / "s.json")
+    assert order == variants
+    np.testing.assert_array_equal(back.weights, weights.weights)
+    assert back.intercept == 3.5

@@ -67,3 +67,15 @@ def test_sbs_stops_when_no_removal_helps():
     # stopped because no remaining channel lowers the RMSE any further
     follow = sbs_fast(out.act * res.mask.view(1, -1, 1, 1), out.aux, tail, head, y, max_steps=1)
     assert follow.removed == [] or follow.removed[0] in res.removed
+
+
+def test_pruning_records_round_trip_with_their_mask(tmp_path):
+    from authxai.pruning import PruneResult, load_pruning, save_pruning
+
+    result = PruneResult(6, removed=[4, 1], rmse_path=[3.0, 2.5, 2.4])
+    save_pruning(result, tmp_path / "r.json", {"seed": 7}, arch="vgg16", seed=2, regime="val", n_images=9)
+    record = load_pruning(tmp_path / "r.json")
+    assert (record["arch"], record["seed"], record["regime"], record["n_images"]) == ("vgg16", 2, "val", 9)
+    assert record["removed"] == [4, 1] and record["kept"] == [0, 2, 3, 5] and record["rmse_path"] == [3.0, 2.5, 2.4]
+    assert record["mask"].tolist() == [1, 0, 1, 1, 0, 1]
+    assert record["provenance"]["config"] == {"seed": 7}

@@ -9,7 +9,9 @@ combined predictions of the shared perturbations — no backbone is ever run for
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,7 @@ from sklearn.model_selection import KFold
 from authxai.attribution.maps import segments_array
 from authxai.errors import InputError
 from authxai.evaluation import performance_cells, regression_metrics
+from authxai.tables import provenance, write_text
 
 #: Ridge penalties searched when the meta-learner's alpha is "cv" (inner CV on the training folds).
 ALPHAS = tuple(np.logspace(-2, 6, 17))
@@ -106,6 +109,28 @@ class StackingWeights:
 
     weights: np.ndarray
     intercept: float
+
+
+def save_stacking(
+    weights: StackingWeights, variants: list[tuple[str, int]], alpha: float | str, path: str | Path, config=None
+) -> None:
+    """Write the stacking meta-learner (JSON, atomically, with provenance): one weight per
+    (arch, seed) variant in ``variants`` order, the intercept and the penalty it was fit with."""
+    record = {
+        "variants": [{"arch": a, "seed": int(s)} for a, s in variants],
+        "weights": np.asarray(weights.weights, float).tolist(),
+        "intercept": float(weights.intercept),
+        "alpha": alpha,
+        "provenance": provenance(config),
+    }
+    write_text(path, json.dumps(record, indent=1))
+
+
+def load_stacking(path: str | Path) -> tuple[StackingWeights, list[tuple[str, int]]]:
+    """The meta-learner written by :func:`save_stacking` and the (arch, seed) order of its weights."""
+    record = json.loads(Path(path).read_text())
+    variants = [(v["arch"], int(v["seed"])) for v in record["variants"]]
+    return StackingWeights(np.asarray(record["weights"], float), float(record["intercept"])), variants
 
 
 def stacking_weights(predictions: np.ndarray, y: np.ndarray, alpha: float | str = "cv") -> StackingWeights:

@@ -15,19 +15,35 @@ channels; the head runs in float64 in both so near-ties resolve the same way.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import torch
 
 from authxai.models.backbones import Tail
 from authxai.models.heads import RegressionHead
+from authxai.tables import provenance, write_text
 
 
-def load_pruning(path) -> dict:
-    """A pruning record written by the ``prune`` rule, with its channel ``mask`` (1 = kept)."""
-    import json
-    from pathlib import Path
+def save_pruning(result: PruneResult, path: str | Path, config: dict | None = None, **about: Any) -> None:
+    """Write the pruning record of one variant (JSON, atomically, with provenance): ``about``
+    says whose it is (arch, seed, regime, n_images); then channels, removals in order, kept
+    channels and the RMSE path."""
+    record = {
+        **about,
+        "n_channels": result.n_channels,
+        "removed": result.removed,
+        "kept": result.kept,
+        "rmse_path": result.rmse_path,
+        "provenance": provenance(config),
+    }
+    write_text(path, json.dumps(record))
 
+
+def load_pruning(path: str | Path) -> dict:
+    """A pruning record written by :func:`save_pruning`, with its channel ``mask`` (1 = kept)."""
     record = json.loads(Path(path).read_text())
     record["mask"] = PruneResult(record["n_channels"], record["removed"]).mask
     return record

@@ -26,7 +26,10 @@ from skimage.metrics import structural_similarity
 from torch import nn
 
 from authxai.attribution.maps import map_array
-from authxai.models.backbones import RANDOM_INIT_SEED, get_spec
+from authxai.attribution.pipeline import ExplainedVariants, explain_variants
+from authxai.attribution.variants import SharedTrunkVariants
+from authxai.localization import to_mask_grid
+from authxai.models.backbones import RANDOM_INIT_SEED, get_spec, split_backbone
 from authxai.models.heads import RegressionHead
 
 #: Per family: the ImageNet output layers the embedding never reaches (randomizing them would
@@ -109,8 +112,6 @@ def map_similarity(original: np.ndarray, randomized: np.ndarray) -> dict[str, fl
     of a random head, all negative before the ReLU) has no ranking: its Spearman r with a
     structured map is 0, with another flat map 1.
     """
-    from authxai.localization import to_mask_grid
-
     a = np.asarray(original, dtype=np.float64)
     b = to_mask_grid(np.asarray(randomized, dtype=np.float64), a.shape)
     ma, mb = np.abs(a).ravel(), np.abs(b).ravel()
@@ -170,10 +171,6 @@ def randomization_maps(
     Every level of an image gets the LIME draw of the Experiment 2 variant ``variant_seed``
     (the attribution stage's), so randomization, not sampling noise, is what changes a map.
     """
-    from authxai.attribution.pipeline import ExplainedVariants, explain_variants
-    from authxai.attribution.variants import SharedTrunkVariants
-    from authxai.models.backbones import split_backbone
-
     device = next(backbone.parameters()).device
     fresh_head = reinitialized_head(head, seed).to(device)
     n_stages = len(cascade_stages(backbone, arch))

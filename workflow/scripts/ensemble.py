@@ -2,13 +2,11 @@
 next to the single architectures and the best single variant; the stacking weights for the
 ensemble attributions."""
 
-import json
-
 import pandas as pd
 
-from authxai.ensemble import ensemble_predictions, predictions_on_test, stacking_weights, table7
+from authxai.ensemble import ensemble_predictions, predictions_on_test, save_stacking, stacking_weights, table7
 from authxai.errors import require_finite
-from authxai.tables import provenance, read_parquets, write_markdown_and_csv, write_parquet, write_text
+from authxai.tables import read_parquets, write_markdown_and_csv, write_parquet
 from authxai.workflow import log, run_script
 
 
@@ -24,14 +22,7 @@ def main(smk):
     write_parquet(pd.DataFrame({"image_id": wide.index, "y": y, **ensembles}), smk.output.predictions, smk.config)
     weights = stacking_weights(wide.to_numpy(), y, cfg["alpha"])
     require_finite([*weights.weights, weights.intercept], "stacking weights", "try ensemble.alpha: cv (ridge)")
-    record = {
-        "variants": [{"arch": a, "seed": int(s)} for a, s in wide.columns],
-        "weights": weights.weights.tolist(),
-        "intercept": weights.intercept,
-        "alpha": cfg["alpha"],
-        "provenance": provenance(smk.config),
-    }
-    write_text(smk.output.stacking, json.dumps(record, indent=1))
+    save_stacking(weights, list(wide.columns), cfg["alpha"], smk.output.stacking, smk.config)
 
 
 run_script(main, snakemake)  # noqa: F821

@@ -1,14 +1,11 @@
 """Bagging and stacking maps of one image from the variants' attributions (no backbone run):
 MPM as the weighted sum of raw drops, LIME refit on the combined perturbation outputs."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from authxai.attribution.maps import drops_array, flat, flat_per_scale
-from authxai.ensemble import StackingWeights, ensemble_lime, ensemble_mpm, ensemble_weights
+from authxai.ensemble import ensemble_lime, ensemble_mpm, ensemble_weights, load_stacking
 from authxai.errors import require_finite
 from authxai.tables import read_parquet, write_parquet
 from authxai.workflow import run_script
@@ -16,10 +13,8 @@ from authxai.workflow import run_script
 
 def main(smk):
     rows = pd.concat([read_parquet(p) for p in smk.input.maps], ignore_index=True)
-    stacking = json.loads(Path(smk.input.stacking).read_text())
-    order = [(v["arch"], v["seed"]) for v in stacking["variants"]]
+    meta, order = load_stacking(smk.input.stacking)
     rows = rows.set_index(["arch", "seed"]).loc[order].reset_index()
-    meta = StackingWeights(np.asarray(stacking["weights"]), stacking["intercept"])
     height, width = int(rows["height"].iloc[0]), int(rows["width"].iloc[0])
     out = []
     for kind in ("bagging", "stacking"):

@@ -1,8 +1,6 @@
 """SBS channel pruning of every seed of one architecture (regime test: on the explanation set;
 regime val: Experiment 3 heads on their own validation sets)."""
 
-import json
-
 import torch
 
 from authxai.data.adapters import IMAGES
@@ -10,9 +8,9 @@ from authxai.errors import require_finite
 from authxai.models.backbones import build_backbone, get_spec, split_backbone
 from authxai.models.features import load_features, rows_for
 from authxai.models.heads import load_head
-from authxai.pruning import sbs_fast
+from authxai.pruning import save_pruning, sbs_fast
 from authxai.splits import regime_images
-from authxai.tables import provenance, read_parquet, write_text
+from authxai.tables import read_parquet
 from authxai.workflow import log, run_script
 
 
@@ -41,18 +39,7 @@ def main(smk):
             res.rmse_path[0],
             res.rmse_path[-1],
         )
-        record = {
-            "arch": arch,
-            "seed": seed,
-            "regime": smk.wildcards.regime,
-            "n_channels": res.n_channels,
-            "removed": res.removed,
-            "kept": res.kept,
-            "rmse_path": res.rmse_path,
-            "n_images": len(rows),
-            "provenance": provenance(smk.config),
-        }
-        write_text(out, json.dumps(record))
+        save_pruning(res, out, smk.config, arch=arch, seed=seed, regime=smk.wildcards.regime, n_images=len(rows))
 
 
 run_script(main, snakemake)  # noqa: F821

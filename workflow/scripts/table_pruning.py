@@ -1,14 +1,12 @@
 """Appendix table: the unpruned heads vs their SBS-pruned variants on the fixed test images,
 per pruning regime and architecture, with the share of channels removed."""
 
-import json
-from pathlib import Path
-
 import pandas as pd
 
 from authxai.evaluation import head_predictions, pruning_table
 from authxai.models.features import load_features
 from authxai.models.heads import load_head
+from authxai.pruning import load_pruning
 from authxai.tables import read_parquet, read_parquets, write_markdown_and_csv, write_parquet
 from authxai.workflow import log, run_script
 
@@ -26,7 +24,7 @@ def main(smk):
             unpruned = head_predictions(tensors["embedding"], ids, trained, roles, mos)
             frames.append(unpruned.assign(arch=arch, regime=regime, heads="unpruned"))
             for _ in smk.params.seeds:
-                record = json.loads(Path(next(records)).read_text())
+                record = load_pruning(next(records))
                 share = len(record["removed"]) / record["n_channels"]
                 shares.append({"regime": regime, "arch": arch, "seed": record["seed"], "removed_share": share})
     predictions = pd.concat(frames, ignore_index=True).drop(columns="embedding")

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from authxai.models.features import IMAGENET_MEAN, IMAGENET_STD
+
 KERNEL_WIDTH = 0.25
 
 
@@ -108,8 +110,6 @@ def explain_from_predictions(z: np.ndarray, y: np.ndarray, segments: np.ndarray)
 
 def unnormalize(image: torch.Tensor) -> np.ndarray:
     """(3, H, W) ImageNet-normalized tensor -> (H, W, 3) in [0, 1] (for segmentation)."""
-    from authxai.models.features import IMAGENET_MEAN, IMAGENET_STD
-
     mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
     return (image.cpu() * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()

@@ -9,8 +9,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from authxai.models.backbones import Tail, Trunk, TrunkOutput
-from authxai.models.heads import RegressionHead
+from authxai.models.backbones import Tail, Trunk, TrunkOutput, build_backbone, on_device, split_backbone
+from authxai.models.heads import RegressionHead, load_head
+from authxai.pruning import load_pruning
 
 
 class VariantModel(nn.Module):
@@ -112,10 +113,6 @@ def load_variants(
     """The pruned variants of one architecture from their head and pruning files (same order),
     and the pruning records (seed, removed channels, mask); ``precision`` of the trunk as in
     :class:`SharedTrunkVariants`."""
-    from authxai.models.backbones import build_backbone, on_device, split_backbone
-    from authxai.models.heads import load_head
-    from authxai.pruning import load_pruning
-
     trunk, tail = split_backbone(on_device(build_backbone(arch, weights), device), arch)
     heads = [load_head(p).to(device) for p in head_paths]
     records = [load_pruning(p) for p in pruning_paths]
