@@ -13,7 +13,9 @@ from typing import Any
 
 import yaml
 
+from authxai.data.adapters import check_rating_scale
 from authxai.errors import InputError
+from authxai.workflow import SYNTHETIC_COMBOS, SYNTHETIC_ROOT
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -81,8 +83,6 @@ def check_relations(config: dict) -> None:
                 + f": the centre crop would be {100 * (1 - (resize / crop) ** 2):.0f}% black padding — "
                 "set crop <= resize"
             )
-    from authxai.data.adapters import check_rating_scale
-
     check_rating_scale(config["dataset"]["rating_scale"])
     check_weights(models)
     check_dataset_paths(config["dataset"])
@@ -113,8 +113,6 @@ def check_dataset_paths(dataset: dict) -> None:
     """The embedded study's folder belongs to the embedded study: ``kind: synthetic`` is rendered
     there (a different ``dataset.root`` would be ignored), and a user's dataset must not pick up
     its exclusion list (``--config`` merges into config/config.yaml, which names it)."""
-    from authxai.workflow import SYNTHETIC_COMBOS, SYNTHETIC_ROOT
-
     if dataset["kind"] == "synthetic" and dataset["root"] not in (".", SYNTHETIC_ROOT):
         raise InputError(
             f"config key 'dataset.root' = {dataset['root']!r}: the embedded study is rendered to "

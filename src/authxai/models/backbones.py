@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import pickle
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,8 +178,6 @@ def get_spec(name: str) -> ArchSpec:
 
 def _is_torch_file(path: Path) -> bool:
     """A torch.save zip archive or a legacy pickle (protocol byte 0x80)."""
-    import zipfile
-
     with open(path, "rb") as fh:
         return zipfile.is_zipfile(fh) or fh.read(1) == b"\x80"
 
