@@ -1,6 +1,9 @@
 """authxai: explanations of deep-network models of image authenticity judgments.
 
-Stages are split by file under workflow/rules/; all logic lives in src/authxai/.
+Parse-time files first (config.smk: config and constraints; paths.smk: where stages write;
+common.smk: input functions, params and resources; outputs.smk: tables, figures, captions and
+the final targets), then one file of rules per stage. All logic lives in src/authxai/;
+docs/architecture.md describes the stages and the files between them.
 """
 
 from snakemake.utils import min_version
@@ -14,7 +17,10 @@ configfile: "config/config.yaml"
 report: "workflow/report/workflow.rst"
 
 
+include: "workflow/rules/config.smk"
+include: "workflow/rules/paths.smk"
 include: "workflow/rules/common.smk"
+include: "workflow/rules/outputs.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/psychometrics.smk"
 include: "workflow/rules/models.smk"

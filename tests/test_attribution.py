@@ -118,6 +118,7 @@ def test_lime_surrogate_equals_lime_base():
     np.testing.assert_allclose(kernel_weights(z), np.sqrt(np.exp(-(distances**2) / 0.0625)))
 
 
+@pytest.mark.slow  # the lime package's pure-Python perturbation loop: ~30 s
 def test_lime_matches_the_lime_package_end_to_end(lite_variants):
     import skimage.data
     from lime.lime_image import LimeImageExplainer
@@ -165,7 +166,7 @@ def test_shared_lime_predictions_equal_per_variant(lite_variants):
 
 
 def _who(seeds, regime="test"):
-    from authxai.attribution.pipeline import ExplainedVariants
+    from authxai.attribution.variants import ExplainedVariants
 
     return ExplainedVariants("efficientnet_lite0", regime, "im7", tuple(seeds))
 

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 import yaml
 
 from conftest import REPO, TINY_CONFIG, make_workdir, run_snakemake
@@ -36,10 +37,14 @@ def test_every_rule_names_the_env_and_a_log():
     rules = [c for c in re.split(r"(?m)^(?=\s*rule\b)", text) if c.lstrip().startswith("rule")]
     assert len(rules) >= 15
     for rule in rules:
-        assert "conda:\n" in rule and '"../../envs/authxai.yaml"' in rule, rule[:80]
+        assert "conda:\n" in rule and "CONDA_ENV" in rule, rule[:80]
         assert "log:\n" in rule, rule[:80]
+    # the rules' env, relative to workflow/rules/, is the repository's env file
+    assert 'CONDA_ENV = "../../envs/authxai.yaml"' in text
+    assert (REPO / "workflow" / "rules" / "../../envs/authxai.yaml").resolve() == REPO / "envs" / "authxai.yaml"
 
 
+@pytest.mark.workflow
 def test_snakemake_lint_is_clean(tmp_path):
     work = make_workdir(tmp_path / "lint", TINY_CONFIG)
     out = run_snakemake(work, "--lint")

@@ -24,7 +24,13 @@ PAPER_HEAD_PARAMS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(bb.REGISTRY))
+#: ResNet-152 takes ~10 s on 2 cores: the slow lane (its family is checked on ResNet-50 in the fast one).
+HEAVY = {"resnet152"}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n for n in sorted(bb.REGISTRY)]
+)
 def test_tail_of_trunk_equals_the_unsplit_backbone(name):
     spec = bb.REGISTRY[name]
     torch.manual_seed(0)

@@ -25,7 +25,9 @@ def _problem(name: str, n_images: int = 12, size: int = 64):
 
 
 # One architecture per channel-local tail family: BN+act (lite), residual (ResNet), concat (DenseNet).
-@pytest.mark.parametrize("name", ["efficientnet_lite0", "resnet152", "densenet161"])
+@pytest.mark.parametrize(
+    "name", ["efficientnet_lite0", pytest.param("resnet152", marks=pytest.mark.slow), "densenet161"]
+)
 def test_fast_sbs_selects_the_naive_channels(name):
     out, tail, head, y, spec = _problem(name)
     naive = sbs_naive(out.act, out.aux, tail, head, y, max_steps=4)
@@ -35,6 +37,7 @@ def test_fast_sbs_selects_the_naive_channels(name):
     assert all(b < a for a, b in zip(naive.rmse_path, naive.rmse_path[1:]))  # RMSE drops at each removal
 
 
+@pytest.mark.slow  # VGG-16's dense fc6 tail for every candidate channel
 def test_vgg_batched_tail_selects_the_naive_channels():
     torch.manual_seed(0)
     model = REGISTRY["vgg16"].build().eval().requires_grad_(False)

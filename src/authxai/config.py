@@ -13,17 +13,45 @@ from typing import Any
 
 import yaml
 
+from authxai.attribution.methods import schema_blocks
 from authxai.data.adapters import check_rating_scale
 from authxai.errors import InputError
+from authxai.models.backbones import REGISTRY
 from authxai.workflow import SYNTHETIC_COMBOS, SYNTHETIC_ROOT
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
+#: ``consistency.prototype_seeds.<method>``: the variants averaged into a prototype.
+PROTOTYPE_SEEDS = {
+    "default": "all",
+    "description": "all, or a list of seeds among the method's explained variants",
+    "oneOf": [
+        {"type": "string", "enum": ["all"]},
+        {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1},
+    ],
+}
+
+
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
-    """The config JSON schema (YAML file)."""
+    """The config JSON schema: the YAML file, with what the registries decide filled in — the
+    architecture names (:data:`authxai.models.backbones.REGISTRY`), the attribution methods and
+    each method's settings block (:data:`authxai.attribution.methods.METHODS`)."""
     with open(path) as fh:
-        return yaml.safe_load(fh)
+        schema = yaml.safe_load(fh)
+    props = schema["properties"]
+    props["models"]["properties"]["archs"]["items"]["enum"] = list(REGISTRY)
+    names, blocks = schema_blocks()
+    attribution = props["attribution"]["properties"]
+    attribution["methods"] = {
+        "type": "array",
+        "items": {"type": "string", "enum": names},
+        "default": names,
+        "description": "attribution methods (authxai.attribution.methods.METHODS)",
+    }
+    attribution.update(blocks)
+    props["consistency"]["properties"]["prototype_seeds"]["properties"] = {name: PROTOTYPE_SEEDS for name in names}
+    return schema
 
 
 def fill_defaults(config: dict, schema: dict) -> dict:

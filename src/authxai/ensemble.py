@@ -18,8 +18,9 @@ import pandas as pd
 from sklearn.linear_model import LinearRegression, Ridge, RidgeCV
 from sklearn.model_selection import KFold
 
-from authxai.attribution.maps import segments_array
-from authxai.errors import InputError
+from authxai.attribution.lime import explain_from_predictions, perturbations
+from authxai.attribution.maps import drops_array, flat, flat_per_scale, segments_array
+from authxai.errors import InputError, require_finite
 from authxai.evaluation import performance_cells, regression_metrics
 from authxai.tables import provenance, write_text
 
@@ -164,8 +165,6 @@ def ensemble_lime(rows: list[dict], weights: np.ndarray, intercept: float = 0.0)
     ensemble's own perturbations (``ensemble_seed`` and ``ensemble_predictions`` of each row:
     the same draw, segments and samples in every row) — what LIME run on the ensemble module
     gives, without rerunning a backbone."""
-    from authxai.attribution.lime import explain_from_predictions, perturbations
-
     first = rows[0]
     if "ensemble_seed" not in first or any(pd.isna(row.get("ensemble_seed")) for row in rows):
         raise InputError(
@@ -183,3 +182,49 @@ def ensemble_lime(rows: list[dict], weights: np.ndarray, intercept: float = 0.0)
     z = perturbations(int(first["n_segments"]), int(first["num_samples"]), int(first["ensemble_seed"]))
     preds = np.stack([np.asarray(r["ensemble_predictions"], np.float64) for r in rows], axis=1)
     return explain_from_predictions(z, preds @ np.asarray(weights, np.float64) + intercept, segments)
+
+
+#: The ensembles whose maps are computed, in table order.
+ENSEMBLES = ("bagging", "stacking")
+
+
+def mpm_ensemble_map(rows: list[dict], weights: np.ndarray, intercept: float = 0.0) -> dict:
+    """Map columns of an MPM ensemble: the weighted sum of the variants' raw drops per scale
+    (the intercept cancels in f(x) − f(x_masked)) and their mean over scales."""
+    combined = ensemble_mpm(np.stack([drops_array(row, np.float64) for row in rows]), weights)
+    return {
+        "map": combined.mean(axis=0),
+        "drops": flat_per_scale(combined, np.float64),
+        "patch_sizes": list(rows[0]["patch_sizes"]),
+    }
+
+
+def lime_ensemble_map(rows: list[dict], weights: np.ndarray, intercept: float = 0.0) -> dict:
+    """Map columns of a LIME ensemble: LIME refit on the ensemble's outputs (:func:`ensemble_lime`)."""
+    res = ensemble_lime(rows, weights, intercept)
+    return {"map": res.map, "r2": res.r2, "coefficients": res.coefficients.tolist()}
+
+
+def ensemble_map_rows(rows: list[dict], combine, stacking: StackingWeights, method: str, image_id: str) -> list[dict]:
+    """One row per ensemble (bagging, stacking) of one image: ``combine(rows, weights,
+    intercept)`` (the method's ensemble map, :attr:`authxai.attribution.methods.Method.ensemble`)
+    of the variants' attribution ``rows``, ordered as the stacking weights."""
+    height, width = int(rows[0]["height"]), int(rows[0]["width"])
+    out = []
+    for kind in ENSEMBLES:
+        weights = ensemble_weights(kind, len(rows), stacking)
+        columns = combine(rows, weights, stacking.intercept if kind == "stacking" else 0.0)
+        require_finite(columns["map"], f"{kind} {method} map of {image_id}")
+        out.append(
+            {
+                "kind": kind,
+                "method": method,
+                "image_id": image_id,
+                "height": height,
+                "width": width,
+                "n_variants": len(rows),
+                **columns,
+                "map": flat(columns["map"]),
+            }
+        )
+    return out

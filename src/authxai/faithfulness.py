@@ -22,6 +22,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from authxai.localization import to_mask_grid
+
 #: Curve name -> (mode, order), the columns of a faithfulness table.
 CURVES = {
     "deletion_morf": ("deletion", "morf"),
@@ -81,8 +83,6 @@ def faithfulness_curves(
     resized to the image when coarser. Returns per output ``{curve: values, curve_auc: area}``
     with values ``|f_v(x_k) − f_v(x)|`` at fractions 0, 1/steps, …, 1.
     """
-    from authxai.localization import to_mask_grid
-
     image = image.detach()
     _, height, width = image.shape
     counts = step_counts(height * width, steps)

@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from authxai.models.backbones import Tail
+from authxai.models.backbones import FAMILIES, Tail
 from authxai.models.heads import RegressionHead
 from authxai.tables import provenance, write_text
 
@@ -133,7 +133,7 @@ def sbs_naive(
 
 def channel_offset(act: torch.Tensor, aux: torch.Tensor | None, family: str) -> int:
     """Embedding coordinate of target channel 0 (DenseNet: after the concatenated aux channels)."""
-    return aux.shape[1] if family == "densenet" else 0
+    return aux.shape[1] if FAMILIES[family].aux_before_target else 0
 
 
 @torch.no_grad()

@@ -26,21 +26,12 @@ from skimage.metrics import structural_similarity
 from torch import nn
 
 from authxai.attribution.maps import map_array
-from authxai.attribution.pipeline import ExplainedVariants, explain_variants
-from authxai.attribution.variants import SharedTrunkVariants
+from authxai.attribution.pipeline import explain_variants
+from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants
 from authxai.localization import to_mask_grid
-from authxai.models.backbones import RANDOM_INIT_SEED, get_spec, split_backbone
+from authxai.models.backbones import FAMILIES, RANDOM_INIT_SEED, get_spec, split_backbone
 from authxai.models.heads import RegressionHead
 
-#: Per family: the ImageNet output layers the embedding never reaches (randomizing them would
-#: change nothing, so they are not stages of the cascade).
-UNUSED_OUTPUT = {
-    "vgg": ("classifier.6",),
-    "resnet": ("fc",),
-    "densenet": ("classifier",),
-    "efficientnet": ("classifier",),
-    "efficientnet_lite": ("classifier",),
-}
 #: Similarities of a randomized map to the original (higher = less changed).
 SIMILARITIES = ("spearman_abs", "ssim")
 
@@ -51,7 +42,7 @@ def cascade_stages(model: nn.Module, arch: str) -> list[str]:
     A stage is a top-level child, or a child of a top-level ``Sequential`` (timm's ``blocks``,
     torchvision's ``features`` and ``layerN``, VGG's classifier layers).
     """
-    skip = set(UNUSED_OUTPUT[get_spec(arch).family])
+    skip = set(FAMILIES[get_spec(arch).family].unused_output)
     stages = []
     for name, child in model.named_children():
         parts = child.named_children() if isinstance(child, nn.Sequential) else [("", child)]

@@ -8,6 +8,7 @@ column and the row.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import platform
@@ -308,8 +309,6 @@ def read_delimited(
 def record_lines(path: Path, sep: str) -> list[int]:
     """The file line each data record of a delimited file starts on (the header's excluded;
     blank lines are skipped, as pandas skips them)."""
-    import csv
-
     starts, end = [], 0
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh, delimiter=sep)

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,17 @@ RESULTS = "results"
 SYNTHETIC_ROOT = f"{RESULTS}/synthetic"
 #: The embedded study's exclusion list, written by synthesize_study.
 SYNTHETIC_COMBOS = f"{SYNTHETIC_ROOT}/excluded_combos.csv"
+
+
+def registered_name(name: str, names: Iterable[str]) -> str | None:
+    """The registry key ``name`` is filed under: ``name`` itself, else the longest key it
+    extends with ``_<suffix>`` (per-architecture figures: ``fig_examples_<arch>`` ->
+    ``fig_examples``); None when there is none. Figures and report captions are looked up so."""
+    names = set(names)
+    if name in names:
+        return name
+    prefixes = [key for key in names if name.startswith(f"{key}_")]
+    return max(prefixes, key=len) if prefixes else None
 
 
 def outside_results(paths: list[str]) -> list[str]:

@@ -1,7 +1,7 @@
 rule table_pruning:
     """Unpruned heads vs pruned variants on the fixed test images (per regime and arch)."""
     input:
-        features=expand("results/features/{arch}.safetensors", arch=ARCHS),
+        features=[features_file(arch) for arch in ARCHS],
         heads=[
             path
             for arch in ARCHS
@@ -14,18 +14,16 @@ rule table_pruning:
             for regime in REGIMES
             for path in pruning_files(regime, arch, SEEDS)
         ],
-        variants=expand(
-            "results/variants/{regime}/{arch}.parquet", regime=REGIMES, arch=ARCHS
-        ),
-        splits="results/splits/splits.parquet",
-        images="results/data/metadata.parquet",
+        variants=[variants_file(regime, arch) for regime in REGIMES for arch in ARCHS],
+        splits=rules.make_splits.output.splits,
+        images=rules.prepare_metadata.output.images,
     output:
         **table_outputs(["tableA_pruning"]),
         predictions="results/pruning/predictions.parquet",
     log:
         f"{LOGS}/table_pruning.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         archs=ARCHS,
         regimes=REGIME_EXPERIMENT,
@@ -39,17 +37,13 @@ rule table_pruning:
 rule table_lime_fidelity:
     """Table A.2: fidelity R² of every LIME fit."""
     input:
-        lime=[
-            path
-            for regime in REGIMES
-            for path in method_maps("lime", regime, ATTRIBUTE[regime])
-        ],
+        lime=explained_maps("lime"),
     output:
         **table_outputs(["tableA2_lime_fidelity"]),
     log:
         f"{LOGS}/table_lime_fidelity.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],

@@ -1,17 +1,22 @@
 rule prune:
+    """SBS pruning of every seed's head of one (regime, arch), on cached features."""
     input:
-        features="results/features/{arch}.safetensors",
+        features=rules.extract_features.output.features,
         heads=regime_heads(),
-        splits="results/splits/splits.parquet",
-        images="results/data/metadata.parquet",
+        splits=rules.make_splits.output.splits,
+        images=rules.prepare_metadata.output.images,
         weights=weights_input,
     output:
         pruning_files("{regime}", "{arch}", SEEDS),
     log:
         f"{LOGS}/prune/{{regime}}_{{arch}}.log",
+    benchmark:
+        benchmark_file("prune", "{regime}_{arch}")
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     threads: TORCH_THREADS["pruning"]
+    resources:
+        **job_resources(mem_mb=8000, runtime=120),
     params:
         seeds=SEEDS,
         torch_threads=TORCH_THREADS["pruning"],
@@ -21,37 +26,37 @@ rule prune:
         "../scripts/prune.py"
 
 
-# One rule per attribution method (gradcam, lime, mpm), so `--forcerun mpm` reruns just MPM;
-# one job per (regime, arch, image) explains every chosen seed through one shared trunk pass
-# and writes one table with a row per seed.
+# One rule per attribution method (authxai.attribution.methods.METHODS), so `--forcerun mpm`
+# reruns just MPM; one job per (regime, arch, image) explains every chosen seed through one
+# shared trunk pass and writes one table with a row per seed.
 for _method in METHODS:
 
     rule:
         name:
             _method
         input:
-            images="results/data/images.parquet",
+            images=rules.prepare_data.output.images,
             pixels=image_inputs,
             weights=weights_input,
             heads=regime_heads(_method),
-            pruning=lambda wc, method=_method: pruning_files(
-                wc.regime, wc.arch, method_seeds(method)
-            ),
+            pruning=regime_pruning(_method),
         output:
             attribution_file(_method),
         log:
             f"{LOGS}/{_method}/{{regime}}_{{arch}}_{{image}}.log",
+        benchmark:
+            benchmark_file(_method, "{regime}_{arch}_{image}")
         conda:
-            "../../envs/authxai.yaml"
+            CONDA_ENV
         threads: TORCH_THREADS["attribution"]
+        resources:
+            **job_resources(**METHOD_REGISTRY[_method].resources, gpu=GPU),
         params:
-            **BACKBONE_PARAMS,
-            torch_threads=TORCH_THREADS["attribution"],
+            **backbone_params("attribution"),
             method=_method,
             settings=config["attribution"][_method],
-            # Grad-CAM's gradients always run in fp32: its jobs do not depend on the setting
-            precision=(
-                "fp32" if _method == "gradcam" else config["attribution"]["precision"]
+            precision=METHOD_REGISTRY[_method].precision(
+                config["attribution"]["precision"]
             ),
         script:
             "../scripts/attribute.py"

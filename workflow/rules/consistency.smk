@@ -1,18 +1,18 @@
 rule predict_variants:
     """Predictions and penultimate embeddings of every pruned variant, from the cache."""
     input:
-        features="results/features/{arch}.safetensors",
+        features=rules.extract_features.output.features,
         heads=regime_heads(),
-        pruning=pruning_files("{regime}", "{arch}", SEEDS),
-        splits="results/splits/splits.parquet",
-        images="results/data/metadata.parquet",
+        pruning=regime_pruning(),
+        splits=rules.make_splits.output.splits,
+        images=rules.prepare_metadata.output.images,
         weights=weights_input,
     output:
-        "results/variants/{regime}/{arch}.parquet",
+        variants_file(),
     log:
         f"{LOGS}/predict_variants/{{regime}}_{{arch}}.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         weights=backbone_weights,
     script:
@@ -21,21 +21,21 @@ rule predict_variants:
 
 rule consistency_within:
     input:
-        maps=lambda wc: method_maps(wc.method, "test", ATTRIBUTE["test"]),
-        variants=expand("results/variants/test/{arch}.parquet", arch=ARCHS),
+        maps=lambda wc: explained_maps(wc.method, ["test"]),
+        variants=[variants_file("test", arch) for arch in ARCHS],
     output:
-        per_image="results/consistency/within_{method}.parquet",
-        pairs="results/consistency/within_pairs_{method}.parquet",
-        summary="results/consistency/within_{method}_summary.parquet",
+        per_image=within_file(),
+        pairs=within_file(kind="pairs_"),
+        summary=within_file(kind="_summary"),
     log:
         f"{LOGS}/consistency_within/{{method}}.log",
-    wildcard_constraints:
-        method="|".join(METHODS),
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
+    resources:
+        **job_resources(mem_mb=16000, runtime=30),
     params:
         method=lambda wc: wc.method,
-        explain=EXPLAIN.get("test", []),
+        explain=EXPLAINED_TEST_IMAGES.get("test", []),
     script:
         "../scripts/consistency_within.py"
 
@@ -43,21 +43,16 @@ rule consistency_within:
 rule table_consistency:
     """Tables 4, 5 (and 5b: MPM, beyond the paper) from the per-method summaries."""
     input:
-        per_image=expand(
-            "results/consistency/within_{method}.parquet", method=WITHIN_METHODS
-        ),
-        summaries=expand(
-            "results/consistency/within_{method}_summary.parquet",
-            method=WITHIN_METHODS,
-        ),
+        per_image=[within_file(m) for m in WITHIN_METHODS],
+        summaries=[within_file(m, "_summary") for m in WITHIN_METHODS],
     output:
-        **table_outputs([WITHIN_TABLES[m] for m in WITHIN_METHODS]),
+        **table_outputs(WITHIN_TABLES.values()),
     log:
         f"{LOGS}/table_consistency.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
-        tables=[WITHIN_TABLES[m] for m in WITHIN_METHODS],
+        tables=list(WITHIN_TABLES.values()),
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],
     script:
@@ -67,16 +62,16 @@ rule table_consistency:
 rule consistency_across:
     """Prototypes of the configured variants (consistency.prototype_seeds)."""
     input:
-        maps=lambda wc: method_maps(wc.method, "test", EXPLAIN["test"]),
+        maps=lambda wc: method_maps(wc.method, "test", EXPLAINED_TEST_IMAGES["test"]),
     output:
-        across="results/consistency/across_{method}.parquet",
-        prototypes="results/consistency/prototypes_{method}.parquet",
+        across=across_file(),
+        prototypes=across_file(what="prototypes"),
     log:
         f"{LOGS}/consistency_across/{{method}}.log",
-    wildcard_constraints:
-        method="|".join(METHODS),
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
+    resources:
+        **job_resources(mem_mb=16000, runtime=30),
     params:
         method=lambda wc: wc.method,
         seeds=lambda wc: prototype_seeds(wc.method),
@@ -88,16 +83,14 @@ rule consistency_across:
 rule consistency_across_allvariants:
     """The labelled extra where prototypes average a subset: prototypes of every variant."""
     input:
-        maps=lambda wc: method_maps(wc.method, "test", EXPLAIN["test"]),
+        maps=lambda wc: method_maps(wc.method, "test", EXPLAINED_TEST_IMAGES["test"]),
     output:
-        across="results/consistency/across_{method}_allvariants.parquet",
-        prototypes="results/consistency/prototypes_{method}_allvariants.parquet",
+        across=across_file("{method}_allvariants"),
+        prototypes=across_file("{method}_allvariants", "prototypes"),
     log:
         f"{LOGS}/consistency_across/{{method}}_allvariants.log",
-    wildcard_constraints:
-        method="|".join(METHODS),
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         method=lambda wc: wc.method,
         seeds=lambda wc: method_seeds(wc.method),
@@ -109,19 +102,14 @@ rule consistency_across_allvariants:
 rule table_across_prototypes:
     """Across-architecture agreement per pair of architectures, per kind of prototype."""
     input:
-        across=expand(
-            "results/consistency/across_{method}.parquet", method=ACROSS_METHODS
-        )
-        + expand(
-            "results/consistency/across_{method}_allvariants.parquet",
-            method=ALLVARIANT_METHODS,
-        ),
+        across=[across_file(m) for m in ACROSS_METHODS]
+        + [across_file(f"{m}_allvariants") for m in ALLVARIANT_METHODS],
     output:
         **table_outputs(["tableA_across_prototypes"]),
     log:
         f"{LOGS}/table_across_prototypes.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],
@@ -131,17 +119,15 @@ rule table_across_prototypes:
 
 rule consistency_relations:
     input:
-        within=expand(
-            "results/consistency/within_{method}.parquet", method=WITHIN_METHODS
-        ),
-        variants=expand("results/variants/test/{arch}.parquet", arch=ARCHS),
+        within=[within_file(m) for m in WITHIN_METHODS],
+        variants=[variants_file("test", arch) for arch in ARCHS],
     output:
         **table_outputs(["table6_consistency_relations"]),
         relations="results/consistency/relations.parquet",
     log:
         f"{LOGS}/consistency_relations.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],
@@ -152,17 +138,15 @@ rule consistency_relations:
 rule table_consistency_vs_behaviour:
     """Table A.4: map agreement vs behaviour agreement over pairs of variants."""
     input:
-        pairs=expand(
-            "results/consistency/within_pairs_{method}.parquet", method=WITHIN_METHODS
-        ),
-        variants=expand("results/variants/test/{arch}.parquet", arch=ARCHS),
+        pairs=[within_file(m, "pairs_") for m in WITHIN_METHODS],
+        variants=[variants_file("test", arch) for arch in ARCHS],
     output:
         **table_outputs(["tableA4_consistency_vs_behaviour"]),
         behaviour="results/consistency/behaviour_pairs.parquet",
     log:
         f"{LOGS}/table_consistency_vs_behaviour.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         n_permutations=config["consistency"]["n_permutations"],
         seed=config["seed"],

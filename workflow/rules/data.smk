@@ -8,7 +8,7 @@ rule synthesize_study:
     log:
         f"{LOGS}/synthesize_study.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         settings=config["synthetic"],
     script:
@@ -19,12 +19,12 @@ rule prepare_metadata:
     input:
         dataset_inputs,
     output:
-        images="results/data/metadata.parquet",
+        images=METADATA,
         ratings="results/data/ratings.parquet",
     log:
         f"{LOGS}/prepare_metadata.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         dataset=config["dataset"],
     script:
@@ -33,15 +33,15 @@ rule prepare_metadata:
 
 rule prepare_data:
     input:
-        metadata="results/data/metadata.parquet",
+        metadata=rules.prepare_metadata.output.images,
         pixels=image_inputs,
         files=image_files,
     output:
-        images="results/data/images.parquet",
+        images=IMAGE_TABLE,
     log:
         f"{LOGS}/prepare_data.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         root=config["dataset"]["root"],
     script:

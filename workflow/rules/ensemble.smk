@@ -1,14 +1,14 @@
 rule ensemble:
     input:
-        variants=expand("results/variants/val/{arch}.parquet", arch=ARCHS),
+        variants=[variants_file("val", arch) for arch in ARCHS],
     output:
         **table_outputs(["table7_ensembles"]),
-        predictions="results/ensemble/predictions.parquet",
-        stacking="results/ensemble/stacking.json",
+        predictions=ENSEMBLE_PREDICTIONS,
+        stacking=STACKING,
     log:
         f"{LOGS}/ensemble.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         archs=ARCHS,
         seed=config["seed"],
@@ -29,7 +29,7 @@ rule table_ensemble_lime_vs_mpm:
     log:
         f"{LOGS}/table_ensemble_lime_vs_mpm.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],
@@ -41,12 +41,12 @@ rule ensemble_attributions:
     """Ensemble maps are linear in the variants' outputs: no backbone runs here."""
     input:
         maps=lambda wc: method_maps(wc.method, "val", [wc.image]),
-        stacking="results/ensemble/stacking.json",
+        stacking=rules.ensemble.output.stacking,
     output:
-        "results/ensemble/attributions/{method}/{image}.parquet",
+        ensemble_map_file(),
     log:
         f"{LOGS}/ensemble_attributions/{{method}}_{{image}}.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     script:
         "../scripts/ensemble_attributions.py"

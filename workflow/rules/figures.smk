@@ -12,7 +12,7 @@ rule figure:
     log:
         f"{LOGS}/figure_{{figure}}.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         caption=lambda wc: caption(wc.figure),
         view=figure_view,

@@ -1,22 +1,16 @@
 rule localization:
     """Every map of one method (variants, prototypes, ensembles) against the cue masks."""
     input:
-        maps=lambda wc: [
-            path
-            for regime in REGIMES
-            for path in method_maps(wc.method, regime, ATTRIBUTE[regime])
-        ],
+        maps=lambda wc: explained_maps(wc.method),
         ensemble=lambda wc: ensemble_maps(wc.method),
-        images="results/data/images.parquet",
+        images=rules.prepare_data.output.images,
         masks=image_inputs,
     output:
-        "results/localization/{method}.parquet",
+        localization_file(),
     log:
         f"{LOGS}/localization/{{method}}.log",
-    wildcard_constraints:
-        method="|".join(METHODS),
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         method=lambda wc: wc.method,
         root=config["dataset"]["root"],
@@ -28,14 +22,14 @@ rule localization:
 rule table_localization:
     """Table 8: mean localization scores with bootstrap 95% CIs over images."""
     input:
-        expand("results/localization/{method}.parquet", method=METHODS),
+        [localization_file(m) for m in METHODS],
     output:
         **table_outputs(["table8_localization"]),
         summary="results/localization/summary.parquet",
     log:
         f"{LOGS}/table_localization.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],

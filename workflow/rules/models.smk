@@ -1,12 +1,12 @@
 rule make_splits:
     input:
-        images="results/data/metadata.parquet",
+        images=rules.prepare_metadata.output.images,
     output:
-        splits="results/splits/splits.parquet",
+        splits=SPLITS,
     log:
         f"{LOGS}/make_splits.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         seeds=SEEDS,
         n_bins=config["splits"]["n_bins"],
@@ -16,20 +16,24 @@ rule make_splits:
 
 
 rule extract_features:
+    """One pass of every image through the frozen trunk: the only full-backbone rule."""
     input:
-        images="results/data/images.parquet",
+        images=rules.prepare_data.output.images,
         pixels=image_inputs,
         weights=weights_input,
     output:
-        features="results/features/{arch}.safetensors",
+        features=features_file(),
     log:
         f"{LOGS}/extract_features/{{arch}}.log",
+    benchmark:
+        benchmark_file("extract_features", "{arch}")
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     threads: TORCH_THREADS["features"]
+    resources:
+        **job_resources(mem_mb=32000, runtime=120, gpu=GPU),
     params:
-        **BACKBONE_PARAMS,
-        torch_threads=TORCH_THREADS["features"],
+        **backbone_params("features"),
         batch_size=config["models"]["batch_size"],
     script:
         "../scripts/extract_features.py"
@@ -40,9 +44,9 @@ rule train_head:
     so per-seed jobs would spend most of their time starting Python and reading the cache.
     """
     input:
-        features="results/features/{arch}.safetensors",
-        splits="results/splits/splits.parquet",
-        images="results/data/metadata.parquet",
+        features=rules.extract_features.output.features,
+        splits=rules.make_splits.output.splits,
+        images=rules.prepare_metadata.output.images,
     output:
         heads=expand(
             "results/models/{{experiment}}/{{arch}}/seed{seed}/head.safetensors",
@@ -54,9 +58,13 @@ rule train_head:
         ),
     log:
         f"{LOGS}/train_head/{{experiment}}_{{arch}}.log",
+    benchmark:
+        benchmark_file("train_head", "{experiment}_{arch}")
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     threads: TORCH_THREADS["heads"]
+    resources:
+        **job_resources(mem_mb=8000, runtime=120),
     params:
         seeds=SEEDS,
         training=config["training"],
@@ -68,16 +76,16 @@ rule train_head:
 rule evaluate:
     input:
         heads=lambda wc: head_files("exp12", wc.arch),
-        features="results/features/{arch}.safetensors",
-        splits="results/splits/splits.parquet",
-        images="results/data/metadata.parquet",
+        features=rules.extract_features.output.features,
+        splits=rules.make_splits.output.splits,
+        images=rules.prepare_metadata.output.images,
     output:
         predictions="results/predictions/{arch}.parquet",
         metrics="results/evaluation/{arch}.parquet",
     log:
         f"{LOGS}/evaluate/{{arch}}.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         seeds=SEEDS,
     script:
@@ -86,15 +94,15 @@ rule evaluate:
 
 rule table_experiment1:
     input:
-        metrics=expand("results/evaluation/{arch}.parquet", arch=ARCHS),
-        predictions=expand("results/predictions/{arch}.parquet", arch=ARCHS),
-        reliability="results/psychometrics/reliability.parquet",
+        metrics=expand(rules.evaluate.output.metrics, arch=ARCHS),
+        predictions=expand(rules.evaluate.output.predictions, arch=ARCHS),
+        reliability=rules.psychometrics.output.reliability,
     output:
         **table_outputs(EXPERIMENT1_TABLES),
     log:
         f"{LOGS}/table_experiment1.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],

@@ -1,14 +1,14 @@
 rule psychometrics:
     input:
-        images="results/data/metadata.parquet",
-        ratings="results/data/ratings.parquet",
+        images=rules.prepare_metadata.output.images,
+        ratings=rules.prepare_metadata.output.ratings,
     output:
         **{name: f"results/psychometrics/{name}.parquet" for name in PSYCHOMETRICS},
         **table_outputs(["psychometrics"]),
     log:
         f"{LOGS}/psychometrics.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         n_splits=config["psychometrics"]["n_splits"],
         subset=config["psychometrics"]["subset"],

@@ -1,27 +1,30 @@
 rule sanity:
     """Adebayo et al. sanity checks of every method on one variant of one architecture."""
     input:
-        images="results/data/images.parquet",
+        images=rules.prepare_data.output.images,
         pixels=image_inputs,
         weights=weights_input,
         heads=lambda wc: head_files(
             REGIME_EXPERIMENT["test"], wc.arch, [config["sanity"]["variant"]]
         ),
         pruning=lambda wc: pruning_files("test", wc.arch, [config["sanity"]["variant"]]),
-        features="results/features/{arch}.safetensors",
-        splits="results/splits/splits.parquet",
-        metadata="results/data/metadata.parquet",
+        features=rules.extract_features.output.features,
+        splits=rules.make_splits.output.splits,
+        metadata=rules.prepare_metadata.output.images,
     output:
         similarity=sanity_file(),
         maps=sanity_file(kind="_maps"),
     log:
         f"{LOGS}/sanity/{{arch}}.log",
+    benchmark:
+        benchmark_file("sanity", "{arch}")
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     threads: TORCH_THREADS["attribution"]
+    resources:
+        **job_resources(mem_mb=32000, runtime=120, gpu=GPU),
     params:
-        **BACKBONE_PARAMS,
-        torch_threads=TORCH_THREADS["attribution"],
+        **backbone_params("attribution"),
         methods={m: config["attribution"][m] for m in METHODS},
         sanity=config["sanity"],
         seed=config["seed"],
@@ -37,9 +40,9 @@ rule faithfulness:
     input:
         maps=lambda wc: [
             attribution_file(wc.method, "test", wc.arch, image)
-            for image in EXPLAIN["test"]
+            for image in EXPLAINED_TEST_IMAGES["test"]
         ],
-        images="results/data/images.parquet",
+        images=rules.prepare_data.output.images,
         pixels=image_inputs,
         weights=weights_input,
         heads=lambda wc: head_files(
@@ -50,14 +53,15 @@ rule faithfulness:
         faithfulness_file(),
     log:
         f"{LOGS}/faithfulness/{{method}}_{{arch}}.log",
-    wildcard_constraints:
-        method="|".join(METHODS),
+    benchmark:
+        benchmark_file("faithfulness", "{method}_{arch}")
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     threads: TORCH_THREADS["attribution"]
+    resources:
+        **job_resources(mem_mb=16000, runtime=60, gpu=GPU),
     params:
-        **BACKBONE_PARAMS,
-        torch_threads=TORCH_THREADS["attribution"],
+        **backbone_params("attribution"),
         settings=config["faithfulness"],
     script:
         "../scripts/faithfulness.py"
@@ -78,7 +82,7 @@ rule scorecard:
     log:
         f"{LOGS}/scorecard.log",
     conda:
-        "../../envs/authxai.yaml"
+        CONDA_ENV
     params:
         sanity=config["sanity"],
         n_boot=config["uncertainty"]["n_boot"],

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from authxai.attribution.pipeline import ExplainedVariants, explain_variants
-from authxai.attribution.variants import load_variants
+from authxai.attribution.pipeline import explain_variants
+from authxai.attribution.variants import ExplainedVariants, load_variants
 from authxai.errors import require_finite
 from authxai.models.backbones import pick_device
 from authxai.models.features import load_image

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants
 
 
 def cam_from(act: torch.Tensor, grad: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -57,3 +60,16 @@ def gradcam_shared(
             grad = torch.autograd.grad(fn(act).sum(), act)[0]
             maps.append(cam_from(act.detach(), grad, size))
     return torch.stack(maps).detach()
+
+
+def gradcam_rows(
+    variants: SharedTrunkVariants, image: torch.Tensor, cfg: dict, who: ExplainedVariants | None = None
+) -> list[dict[str, Any]]:
+    """Grad-CAM of every variant of one image from one trunk pass (a row per variant)."""
+    out = variants.trunk(image[None])
+    fns = [
+        lambda a, head=head, mask=mask: head(variants.tail(a, out.aux, mask))[0]
+        for head, mask in zip(variants.heads, variants.masks)
+    ]
+    maps = gradcam_shared(out.act, fns, image.shape[-2:])[:, 0]
+    return [{"map": m.cpu().numpy()} for m in maps]

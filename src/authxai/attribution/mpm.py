@@ -10,10 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from authxai.attribution.maps import flat_per_scale
+from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants
 
 log = logging.getLogger(__name__)
 #: Seconds between progress lines of a long MPM job.
@@ -144,3 +148,16 @@ def mpm_importance(drops: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 __all__ = ["mpm", "mpm_drops", "mpm_naive", "mpm_importance", "patch_masks", "centre_grid"]
+
+
+def mpm_rows(
+    variants: SharedTrunkVariants, image: torch.Tensor, cfg: dict, who: ExplainedVariants | None = None
+) -> list[dict[str, Any]]:
+    """MPM of every variant of one image (a row per variant): the mean over scales as the map,
+    the raw drops of every scale (the ensembles combine those) and the settings that made them."""
+    sizes = tuple(cfg["patch_sizes"])
+    drops = mpm_drops(variants, image, sizes, cfg["stride"], cfg["batch_size"]).cpu().numpy()
+    return [
+        {"map": d.mean(axis=0), "drops": flat_per_scale(d), "patch_sizes": list(sizes), "stride": cfg["stride"]}
+        for d in drops
+    ]

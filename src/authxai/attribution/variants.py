@@ -6,12 +6,26 @@ images needs one trunk pass for all variants; only the cheap tail + head run per
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from authxai.models.backbones import Tail, Trunk, TrunkOutput, build_backbone, on_device, split_backbone
 from authxai.models.heads import RegressionHead, load_head
 from authxai.pruning import load_pruning
+
+
+@dataclass(frozen=True)
+class ExplainedVariants:
+    """Whom one attribution job explains: the variants ``seeds`` of ``arch`` (pruned in
+    ``regime``) on ``image_id``. A seed may repeat (the sanity checks explain one variant's
+    randomized copies): repeated seeds get the same LIME draw."""
+
+    arch: str
+    regime: str
+    image_id: str
+    seeds: tuple[int, ...]
 
 
 class VariantModel(nn.Module):

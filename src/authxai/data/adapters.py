@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from authxai.data.synthetic import NON_REALISTIC_COMBOS, StudySettings, plan_study
 from authxai.errors import InputError, fail
 from authxai.psychometrics import DIMENSIONS, mos_from_ratings, zscore_ratings
 from authxai.tables import USER_COLUMNS, Column, TableSchema, column_name, first_bad, locate, read_delimited
@@ -305,8 +306,6 @@ def metadata_for_dag(dataset: dict, synthetic: dict, base: Path | str = ".") -> 
     """
     if dataset["kind"] != "synthetic":
         return load_metadata(dataset, base)
-    from authxai.data.synthetic import NON_REALISTIC_COMBOS, StudySettings, plan_study
-
     images, raw = plan_study(StudySettings(**synthetic))
     # the generator's own list (what synthesize_study writes to SYNTHETIC_COMBOS) + the user's
     exclusion = {k: v for k, v in dataset.get("exclusion", {}).items() if v != SYNTHETIC_COMBOS}

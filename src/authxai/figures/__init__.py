@@ -23,6 +23,7 @@ from authxai.figures.consistency import (
 from authxai.figures.models import fig_pred_vs_obs
 from authxai.figures.psychometrics import fig2_psychometrics, figA1_kept_vs_removed
 from authxai.figures.scorecard import fig7_sanity_checks, fig8_faithfulness
+from authxai.workflow import registered_name
 
 #: Figure name (or prefix, for per-architecture figures such as fig_pred_vs_obs_<arch>) -> drawer.
 FIGURES = {
@@ -44,12 +45,10 @@ FIGURES = {
 
 def figure_function(name: str):
     """The drawer of figure ``name``: an exact registry key or the longest matching prefix."""
-    if name in FIGURES:
-        return FIGURES[name]
-    prefixes = [key for key in FIGURES if name.startswith(key + "_")]
-    if not prefixes:
+    key = registered_name(name, FIGURES)
+    if key is None:
         raise KeyError(f"no figure named {name!r}; registered: {sorted(FIGURES)}")
-    return FIGURES[max(prefixes, key=len)]
+    return FIGURES[key]
 
 
 def draw_figure(name: str, inputs: dict[str, str], view: ModelView | None = None):

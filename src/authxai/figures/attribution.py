@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 
-from authxai.attribution.maps import drops_array, map_array, segments_array
+from authxai.attribution.maps import map_array, segments_array
+from authxai.attribution.methods import METHODS
 from authxai.figures.common import ModelView, image_table, new_figure, photo_panel
 from authxai.tables import read_parquet
 
@@ -30,33 +31,20 @@ def _signed(ax, values: np.ndarray, title: str, fig) -> None:
 
 
 def fig_examples(inputs: dict[str, str], view: ModelView):
-    """Image as the model saw it (planted cues outlined), Grad-CAM, LIME (with superpixel
-    borders), MPM per scale and their mean, seed 0."""
-    rows = {m: read_parquet(inputs[m]).sort_values("seed").iloc[0] for m in ("gradcam", "lime", "mpm") if m in inputs}
+    """Image as the model saw it (planted cues outlined), then each method's panels of seed 0
+    (:meth:`authxai.attribution.methods.Method.map_panels`: Grad-CAM, MPM per scale and their
+    mean, LIME with superpixel borders)."""
+    rows = {m: read_parquet(inputs[m]).sort_values("seed").iloc[0] for m in METHODS if m in inputs}
+    panels = [panel for method, row in rows.items() for panel in METHODS[method].map_panels(row)]
     first = next(iter(rows.values()))
-    n_scales = len(rows["mpm"]["patch_sizes"]) if "mpm" in rows else 0
-    fig, axes = new_figure(3 + n_scales + 1, width=2.4, height=2.4)
+    fig, axes = new_figure(1 + len(panels), width=2.4, height=2.4)
     axes = axes[0]
     image = image_table(inputs["images"]).loc[first["image_id"]]
     photo_panel(axes[0], view, image, first["arch"], f"{first['arch']}\n{first['image_id']} (seed {first['seed']})")
-    k = 1
-    if "gradcam" in rows:
-        _signed(axes[k], map_array(rows["gradcam"]), "Grad-CAM", fig)
-        k += 1
-    if "lime" in rows:
-        seg = segments_array(rows["lime"])
-        _signed(axes[k], map_array(rows["lime"]), f"LIME (R² {rows['lime']['r2']:.2f})", fig)
-        _superpixel_borders(axes[k], seg, (0.2, 0.2, 0.2), alpha=0.5)
-        k += 1
-    if "mpm" in rows:
-        drops = drops_array(rows["mpm"])
-        for s, side in enumerate(rows["mpm"]["patch_sizes"]):
-            _signed(axes[k], drops[s], f"MPM {side}px", fig)
-            k += 1
-        _signed(axes[k], drops.mean(axis=0), "MPM mean", fig)
-        k += 1
-    for ax in axes[k:]:
-        ax.axis("off")
+    for ax, panel in zip(axes[1:], panels):
+        _signed(ax, panel.values, panel.title, fig)
+        if panel.segments is not None:
+            _superpixel_borders(ax, panel.segments, (0.2, 0.2, 0.2), alpha=0.5)
     return fig
 
 

@@ -4,18 +4,21 @@ Figure 6 (consistency against localization of the planted cues, beyond the paper
 
 from __future__ import annotations
 
+from string import ascii_uppercase
+
 import numpy as np
 import pandas as pd
 
 from authxai.attribution.maps import map_array
+from authxai.attribution.methods import METHODS
 from authxai.consistency import across_matrix, across_matrix_ci, relation
 from authxai.figures.attribution import _signed
 from authxai.figures.common import ModelView, image_table, new_figure, panel_label, photo_panel
 from authxai.tables import read_parquet
 
-#: Panel order of the paper's Figure 3: (A) Grad-CAM, (B) MPM, (C) LIME.
-METHOD_ORDER = ("gradcam", "mpm", "lime")
-METHOD_LABEL = {"gradcam": "Grad-CAM", "mpm": "MPM", "lime": "LIME"}
+#: Panel order: the registry's (the paper's Figure 3: (A) Grad-CAM, (B) MPM, (C) LIME).
+METHOD_ORDER = tuple(METHODS)
+METHOD_LABEL = {name: method.label for name, method in METHODS.items()}
 
 
 def _across(inputs: dict[str, str]) -> dict[str, pd.DataFrame]:
@@ -68,7 +71,7 @@ def fig3_across_arch(inputs: dict[str, str]):
             f"{METHOD_LABEL[method]} (mean r [95% CI], {n} images)",
             ci=across_matrix_ci(table, archs, "pearson"),
         )
-        panel_label(axes[0, k], "ABC"[k])
+        panel_label(axes[0, k], ascii_uppercase[k])
     return fig
 
 
@@ -173,5 +176,5 @@ def fig6_consistency_vs_localization(inputs: dict[str, str]):
         ax.set_ylabel("cue localization AUROC")
         ax.set_ylim(0, 1)
         ax.legend(fontsize=7, loc="lower right")
-        panel_label(ax, "ABC"[k])
+        panel_label(ax, ascii_uppercase[k])
     return fig

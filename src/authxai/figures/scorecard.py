@@ -3,6 +3,8 @@ Figure 8, the deletion/insertion faithfulness curves."""
 
 from __future__ import annotations
 
+from string import ascii_uppercase
+
 import numpy as np
 import pandas as pd
 
@@ -91,6 +93,6 @@ def fig8_faithfulness(inputs: dict[str, str]):
         ax.set_xlabel("fraction of pixels removed / restored")
         if k == 0:
             ax.set_ylabel("|Δ prediction| (rating units)")
-        panel_label(ax, "ABC"[k])
+        panel_label(ax, ascii_uppercase[k])
     fig.legend(loc="outside lower center", ncol=3, fontsize=6, frameon=False)
     return fig

