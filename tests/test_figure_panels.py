@@ -313,6 +313,30 @@ def test_figA1_ratings_path_shows_each_participant_with_the_paired_test(rated_st
         assert sorted(removed_points[:, 1]) == pytest.approx(sorted(means[False]))
 
 
+def test_figA1_without_removed_images_says_so_instead_of_printing_nan(tmp_path):
+    """A dataset whose exclusion removes nothing has nothing to compare: each panel says so."""
+    images = pd.DataFrame(
+        {
+            "image_id": [f"m{i}" for i in range(6)],
+            "kept": True,
+            "mos_quality": np.linspace(20, 80, 6),
+            "mos_authenticity": np.linspace(30, 70, 6),
+            "mos_correspondence": np.nan,
+        }
+    )
+    tables = psychometrics_tables(images, empty_ratings())
+    inputs = {
+        "images": write_table(tmp_path, "metadata", images),
+        "kept_vs_removed": write_table(tmp_path, "kept_vs_removed", tables["kept_vs_removed"]),
+        "participants": write_table(tmp_path, "participants", tables["kept_vs_removed_participants"]),
+    }
+    titles = [ax.get_title() for ax in panels(draw_figure("figA1_kept_vs_removed", inputs))]
+    assert titles == [
+        f"{dim}\nno removed images (dataset.exclusion removes none)" for dim in ("quality", "authenticity")
+    ]
+    assert not any("nan" in title for title in titles)
+
+
 def test_figA1_mos_only_path_compares_the_image_mos_with_welch_t(tmp_path):
     """Without raw ratings: one violin panel per dimension that has MOS, titled with Welch's t
     and p of the kept against the removed images' MOS."""
@@ -817,3 +841,21 @@ def test_fig_examples_one_photo_then_each_methods_map_panels_of_seed_0(tmp_path,
         assert ax.get_title() == title
         assert len(ax.images) == n_images
         np.testing.assert_allclose(ax.images[0].get_array(), values, rtol=1e-6)
+
+
+def test_fig_examples_names_each_panels_seed_when_methods_explain_different_variants(tmp_path):
+    """attribution.<method>.seeds may differ per method (e.g. MPM on seed 1 only): the photo then
+    names no seed and every map panel says which variant it shows."""
+    arch = ARCHS[0]
+    images, view = example_photo(tmp_path)
+    gradcam = attribution_rows("gradcam", arch)
+    mpm_seed1 = [row for row in attribution_rows("mpm", arch) if row["seed"] == 1]
+    inputs = {
+        "images": images,
+        "gradcam": write_table(tmp_path, "gradcam", gradcam),
+        "mpm": write_table(tmp_path, "mpm", mpm_seed1),
+    }
+    photo, *maps = drawn_panels(draw_figure(f"fig_examples_{arch}", inputs, view))
+    assert photo.get_title() == f"{arch}\n{EXAMPLE_IMAGE}"
+    expected = ["Grad-CAM, seed 0"] + [f"MPM {side}px, seed 1" for side in PATCH_SIZES] + ["MPM mean, seed 1"]
+    assert [ax.get_title() for ax in maps] == expected

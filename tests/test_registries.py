@@ -139,6 +139,8 @@ def test_a_new_method_is_one_entry(monkeypatch):
     assert extra.within_table_name == "table_within_constant"
     assert registered_name(extra.within_table_name, [p.stem for p in CAPTIONS.glob("*.rst")]) == "table_within"
     assert extra.precision("bf16") == "bf16" and METHODS["gradcam"].precision("bf16") == "fp32"
+    with pytest.raises(ValueError, match="lower-case letters and digits"):
+        Method(name="smooth_grad", label="SmoothGrad", rows=constant_rows)
 
 
 def test_architectures_are_keyword_entries_of_known_families():

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from PIL import Image
 
+from authxai.attribution.methods import METHODS as METHOD_REGISTRY
 from authxai.psychometrics import reliability_table
 from authxai.tables import read_provenance
 from conftest import REPO, SNAKEMAKE, TINY_CONFIG, make_workdir, run_snakemake
@@ -732,3 +733,26 @@ def test_a_run_killed_during_mpm_resumes_without_redoing_finished_jobs(tmp_path,
     local, _ = tiny_run
     for path in sorted((local / "results" / "attributions" / "mpm").rglob("*.parquet")):
         pd.testing.assert_frame_equal(pd.read_parquet(path), pd.read_parquet(work / path.relative_to(local)))
+
+
+def test_rules_state_resources_that_profiles_override(tiny_workdir):
+    """Rules carry the paper-scale resources (attribution methods: from the method registry;
+    backbone rules ask for a GPU unless the config pins the CPU); --set-resources (what a
+    profile's set-resources does) overrides them; the workflow profile profiles/default is read."""
+    proc = run_snakemake(tiny_workdir, "-n", "--forceall", "--set-resources", "mpm:runtime=77")
+    out = proc.stdout
+    jobs = dict(re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", out, flags=re.M))
+    resources = {rule: dict(re.findall(r"(\w+)=([^,]+)", line)) for rule, line in jobs.items()}
+    for name, method in METHOD_REGISTRY.items():
+        expected = {**{k: str(v) for k, v in method.resources.items()}, "gpu": "1"}
+        if name == "mpm":
+            expected["runtime"] = "77"
+        assert {k: resources[name][k] for k in expected} == expected, name
+    assert resources["extract_features"]["gpu"] == "1" and resources["extract_features"]["mem_mb"] == "32000"
+    assert "gpu" not in resources["train_head"] and resources["train_head"]["runtime"] == "120"
+    assert "profiles/default" in proc.stderr
+    cfg = yaml.safe_load((tiny_workdir / "config" / "config.yaml").read_text())
+    cfg["models"]["device"] = "cpu"
+    (tiny_workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
+    out = run_snakemake(tiny_workdir, "-n", "--forceall").stdout
+    assert not re.search(r"gpu=", out)

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LinearRegression, Ridge, RidgeCV
-from sklearn.model_selection import KFold
 
 from authxai.attribution.lime import explain_from_predictions, perturbations
 from authxai.attribution.maps import drops_array, flat, flat_per_scale, segments_array
@@ -31,6 +29,11 @@ ALPHAS = tuple(np.logspace(-2, 6, 17))
 def meta_learner(alpha: float | str):
     """Linear meta-learner: OLS (alpha 0), ridge (alpha > 0) or ridge with alpha chosen by
     leave-one-out CV on its training data (alpha "cv", stable with many correlated variants)."""
+    # scikit-learn is imported here, not at the top: this module is imported by every attribution
+    # job (the method registry names its ensemble maps), and ~1 s of sklearn start-up each would
+    # add up over the paper configuration's thousands of jobs; only the ensemble rule fits models.
+    from sklearn.linear_model import LinearRegression, Ridge, RidgeCV
+
     if alpha == "cv":
         return RidgeCV(alphas=ALPHAS)
     if alpha == 0:
@@ -97,6 +100,8 @@ def stacking_oof(
 ) -> np.ndarray:
     """Out-of-fold stacking predictions: each image is predicted by a meta-learner fit on the
     other folds' (variant predictions, MOS)."""
+    from sklearn.model_selection import KFold  # see meta_learner: start-up cost
+
     x, y = np.asarray(predictions, float), np.asarray(y, float)
     out = np.empty(len(y))
     for train, test in KFold(n_folds, shuffle=True, random_state=seed).split(x):

@@ -11,6 +11,7 @@ its within-consistency table should not use the generic one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +73,12 @@ class Method:
     within_table: str | None = None
     fixed_precision: str | None = None
     resources: Mapping[str, int] = field(default_factory=lambda: {"mem_mb": 16000, "runtime": 5})
+
+    def __post_init__(self) -> None:
+        # the name is a rule name, a folder under results/attributions/ and the part of figure
+        # input keys (ensemble_<method>_<i>) that figures split on "_"
+        if not re.fullmatch(r"[a-z][a-z0-9]*", self.name):
+            raise ValueError(f"method name {self.name!r}: use lower-case letters and digits only")
 
     @property
     def within_table_name(self) -> str:

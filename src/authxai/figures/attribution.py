@@ -31,18 +31,25 @@ def _signed(ax, values: np.ndarray, title: str, fig) -> None:
 
 
 def fig_examples(inputs: dict[str, str], view: ModelView):
-    """Image as the model saw it (planted cues outlined), then each method's panels of seed 0
-    (:meth:`authxai.attribution.methods.Method.map_panels`: Grad-CAM, MPM per scale and their
-    mean, LIME with superpixel borders)."""
+    """Image as the model saw it (planted cues outlined), then each method's panels of its
+    first explained variant (:meth:`authxai.attribution.methods.Method.map_panels`: Grad-CAM,
+    MPM per scale and their mean, LIME with superpixel borders). The seed is in the photo's
+    title when every method shows the same one, else in each panel's."""
     rows = {m: read_parquet(inputs[m]).sort_values("seed").iloc[0] for m in METHODS if m in inputs}
-    panels = [panel for method, row in rows.items() for panel in METHODS[method].map_panels(row)]
+    seeds = {int(row["seed"]) for row in rows.values()}
+    panels = [
+        (panel, "" if len(seeds) == 1 else f", seed {row['seed']}")
+        for method, row in rows.items()
+        for panel in METHODS[method].map_panels(row)
+    ]
     first = next(iter(rows.values()))
     fig, axes = new_figure(1 + len(panels), width=2.4, height=2.4)
     axes = axes[0]
     image = image_table(inputs["images"]).loc[first["image_id"]]
-    photo_panel(axes[0], view, image, first["arch"], f"{first['arch']}\n{first['image_id']} (seed {first['seed']})")
-    for ax, panel in zip(axes[1:], panels):
-        _signed(ax, panel.values, panel.title, fig)
+    seed = f" (seed {first['seed']})" if len(seeds) == 1 else ""
+    photo_panel(axes[0], view, image, first["arch"], f"{first['arch']}\n{first['image_id']}{seed}")
+    for ax, (panel, which) in zip(axes[1:], panels):
+        _signed(ax, panel.values, panel.title + which, fig)
         if panel.segments is not None:
             _superpixel_borders(ax, panel.segments, (0.2, 0.2, 0.2), alpha=0.5)
     return fig

@@ -88,7 +88,9 @@ def figA1_kept_vs_removed(inputs: dict[str, str]):
     dims = _dims(images)
     fig, axes = new_figure(len(dims), width=3.2)
     for ax, dim in zip(axes[0], dims):
-        if len(per_part):
+        if images["kept"].all():  # no exclusion configured: nothing to compare (no NaN statistics)
+            ax.set_title(f"{dim}\nno removed images (dataset.exclusion removes none)")
+        elif len(per_part):
             sub = per_part[per_part["dimension"] == dim]
             for _, row in sub.iterrows():
                 ax.plot([0, 1], [row["kept"], row["removed"]], color="grey", lw=0.7, alpha=0.6)
