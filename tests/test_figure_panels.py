@@ -313,6 +313,16 @@ def test_figA1_ratings_path_shows_each_participant_with_the_paired_test(rated_st
         assert sorted(removed_points[:, 1]) == pytest.approx(sorted(means[False]))
 
 
+def mos_only_figA1_inputs(tmp_path: Path, images: pd.DataFrame) -> dict[str, str]:
+    """Figure A.1's inputs for an image table without raw ratings (the MOS-only path)."""
+    tables = psychometrics_tables(images, empty_ratings())
+    return {
+        "images": write_table(tmp_path, "metadata", images),
+        "kept_vs_removed": write_table(tmp_path, "kept_vs_removed", tables["kept_vs_removed"]),
+        "participants": write_table(tmp_path, "participants", tables["kept_vs_removed_participants"]),
+    }
+
+
 def test_figA1_without_removed_images_says_so_instead_of_printing_nan(tmp_path):
     """A dataset whose exclusion removes nothing has nothing to compare: each panel says so."""
     images = pd.DataFrame(
@@ -324,12 +334,7 @@ def test_figA1_without_removed_images_says_so_instead_of_printing_nan(tmp_path):
             "mos_correspondence": np.nan,
         }
     )
-    tables = psychometrics_tables(images, empty_ratings())
-    inputs = {
-        "images": write_table(tmp_path, "metadata", images),
-        "kept_vs_removed": write_table(tmp_path, "kept_vs_removed", tables["kept_vs_removed"]),
-        "participants": write_table(tmp_path, "participants", tables["kept_vs_removed_participants"]),
-    }
+    inputs = mos_only_figA1_inputs(tmp_path, images)
     titles = [ax.get_title() for ax in panels(draw_figure("figA1_kept_vs_removed", inputs))]
     assert titles == [
         f"{dim}\nno removed images (dataset.exclusion removes none)" for dim in ("quality", "authenticity")
@@ -351,12 +356,7 @@ def test_figA1_mos_only_path_compares_the_image_mos_with_welch_t(tmp_path):
             "mos_correspondence": np.nan,
         }
     )
-    tables = psychometrics_tables(images, empty_ratings())
-    inputs = {
-        "images": write_table(tmp_path, "metadata", images),
-        "kept_vs_removed": write_table(tmp_path, "kept_vs_removed", tables["kept_vs_removed"]),
-        "participants": write_table(tmp_path, "participants", tables["kept_vs_removed_participants"]),
-    }
+    inputs = mos_only_figA1_inputs(tmp_path, images)
     fig = draw_figure("figA1_kept_vs_removed", inputs)
     axes = drawn_panels(fig)
     assert len(panels(fig)) == len(axes) == 2  # quality and authenticity; correspondence has no MOS

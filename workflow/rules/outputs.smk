@@ -149,13 +149,15 @@ wildcard_constraints:
 
 # ----------------------------------------------------------------- captions
 CAPTIONS = Path(workflow.basedir) / "workflow" / "report" / "captions"
+#: The captions there (listed once: every table and figure looks its caption up).
+CAPTION_STEMS = sorted(p.stem for p in CAPTIONS.glob("*.rst"))
 
 
 def caption_file(name):
     """Report caption of a figure or table: workflow/report/captions/<name>.rst, or the caption
     it is filed under (the longest registered prefix: fig_examples_<arch> -> fig_examples,
     table_within_<method> -> table_within)."""
-    stem = registered_name(name, (p.stem for p in CAPTIONS.glob("*.rst")))
+    stem = registered_name(name, CAPTION_STEMS)
     if stem is None:
         sys.exit(
             f"authxai: no report caption for {name}: add workflow/report/captions/{name}.rst"
