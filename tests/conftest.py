@@ -33,6 +33,7 @@ TINY_CONFIG = {
         "n_train_images": 2,
         "n_ensemble_images": 2,
         "threads": 1,
+        "images_per_job": 3,  # test regime: a 3-image job mixing test and training images + a 1-image job
         "mpm": {"patch_sizes": [3, 17], "stride": 16, "batch_size": 32},
         "lime": {"n_segments": 30, "num_samples": 40, "seed": 0, "batch_size": 40},
     },

@@ -260,3 +260,30 @@ def test_attribution_table_cells_round_trip_through_parquet(tmp_path):
     np.testing.assert_array_equal(segments_array(back), (grid > 0).astype(np.int16))
     np.testing.assert_array_equal(drops_array(back), drops)
     assert drops_array(back, np.float64).dtype == np.float64
+
+
+def test_image_chunks_partition_the_images_in_order():
+    from authxai.workflow import image_chunks
+
+    images = [f"img{i}" for i in range(7)]
+    chunks = image_chunks(images, 3)
+    assert chunks == {"img0-img2": images[:3], "img3-img5": images[3:6], "img6": ["img6"]}
+    assert image_chunks(images, 1) == {i: [i] for i in images}  # a job and a table per image
+    assert list(image_chunks(images, 100)) == ["img0-img6"]
+    with pytest.raises(ValueError, match="at least 1"):
+        image_chunks(images, 0)
+
+
+def test_read_attributions_keeps_the_images_asked_for(tmp_path):
+    from authxai.attribution.maps import read_attributions
+
+    for name, ids in {"a": ["x", "y"], "b": ["z"]}.items():
+        pd.DataFrame({"image_id": ids, "seed": 0, "map": [[float(i)] for i in range(len(ids))]}).to_parquet(
+            tmp_path / f"{name}.parquet"
+        )
+    paths = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    assert list(read_attributions(paths)["image_id"]) == ["x", "y", "z"]
+    assert list(read_attributions(paths, ["z", "y"])["image_id"]) == ["y", "z"]
+    assert list(read_attributions(paths, ["y"], columns=["seed"]).columns) == ["seed", "image_id"]
+    with pytest.raises(ValueError, match="'w'"):
+        read_attributions(paths, ["x", "w"])

@@ -92,11 +92,11 @@ def test_attributions_equal_the_public_api_on_the_pruned_variant(tiny_run):
 
     work, _ = tiny_run
     res = work / "results"
-    arch_dir = res / "attributions" / "{}" / "test" / "efficientnet_lite0"
-    images = sorted(p.stem for p in Path(str(arch_dir).format("gradcam")).glob("*.parquet"))
+    tables = {m: _attribution_rows(res, m, "test", "efficientnet_lite0") for m in METHODS}
+    images = sorted(set(tables["gradcam"]["image_id"]))
     assert len(images) == 4  # 2 explanation + 2 training-pool images
     image_id = images[0]
-    rows = {m: pd.read_parquet(Path(str(arch_dir).format(m)) / f"{image_id}.parquet") for m in METHODS}
+    rows = {m: table[table["image_id"] == image_id] for m, table in tables.items()}
     for table in rows.values():
         assert sorted(table["seed"]) == [0, 1] and (table["image_id"] == image_id).all()
     record = json.loads((res / "pruning" / "test" / "efficientnet_lite0" / "seed1.json").read_text())
@@ -143,14 +143,22 @@ def test_val_regime_prunes_experiment3_heads_on_their_own_validation_sets(tiny_r
     assert naive.removed == record["removed"]
     # Experiment 3 variants are explained on the global 20% test set, not on the Exp. 2 set
     global_test = set(splits.query("experiment == 'exp3' and role == 'test'")["image_id"])
-    explained = {f.stem for f in (res / "attributions" / "mpm" / "val" / "efficientnet_lite0").glob("*.parquet")}
+    explained = set(_attribution_rows(res, "mpm", "val", "efficientnet_lite0")["image_id"])
     assert explained and explained <= global_test
+
+
+def _attribution_rows(res, method, regime, arch, image=None):
+    """The rows of ``image`` (all images when None) in every attribution table of (method,
+    regime, arch): a table holds its job's chunk of images (attribution.images_per_job)."""
+    folder = res / "attributions" / method / regime / arch
+    table = pd.concat([pd.read_parquet(f) for f in sorted(folder.glob("*.parquet"))], ignore_index=True)
+    return table if image is None else table[table["image_id"] == image].reset_index(drop=True)
 
 
 def _maps(res, method, regime, arch, image):
     from authxai.attribution.maps import map_array
 
-    table = pd.read_parquet(res / "attributions" / method / regime / arch / f"{image}.parquet")
+    table = _attribution_rows(res, method, regime, arch, image)
     return [map_array(row) for _, row in table.sort_values("seed").iterrows()]
 
 
@@ -270,8 +278,8 @@ def test_ensembles_equal_a_recomputation(tiny_run):
     ens = pd.read_parquet(ens_file).set_index("kind")
     drops = [
         np.asarray(d.tolist())
-        for f in sorted((res / "attributions" / "mpm" / "val").glob(f"*/{ens_file.stem}.parquet"))
-        for d in pd.read_parquet(f)["drops"]
+        for arch in TINY_CONFIG["models"]["archs"]
+        for d in _attribution_rows(res, "mpm", "val", arch, ens_file.stem)["drops"]
     ]
     assert len(drops) == 4
     np.testing.assert_allclose(np.asarray(ens.loc["bagging", "drops"].tolist()), np.mean(drops, axis=0), atol=1e-5)
@@ -306,12 +314,11 @@ def test_lime_fidelity_and_pruning_tables_equal_a_recomputation(tiny_run):
     res = work / "results"
     fidelity = pd.read_csv(res / "tables" / "tableA2_lime_fidelity.csv").set_index(["regime", "arch"])
     assert len(fidelity) == 2 * 2
-    files = sorted((res / "attributions" / "lime" / "val" / "random_lite0").glob("*.parquet"))
-    per_image = [pd.read_parquet(f)["r2"].mean() for f in files]
+    r2 = _attribution_rows(res, "lime", "val", "random_lite0").groupby("image_id")["r2"]
     row = fidelity.loc[("val", "random_lite0")]
-    assert row["images"] == len(files) == 2 and row["fits"] == 2 * 2
-    assert row["r2_mean"] == pytest.approx(np.mean(per_image))
-    assert row["r2_min"] == pytest.approx(min(pd.read_parquet(f)["r2"].min() for f in files))
+    assert row["images"] == r2.ngroups == 2 and row["fits"] == 2 * 2
+    assert row["r2_mean"] == pytest.approx(r2.mean().mean())
+    assert row["r2_min"] == pytest.approx(r2.min().min())
 
     pruning = pd.read_csv(res / "tables" / "tableA_pruning.csv").set_index(["regime", "arch", "heads"])
     assert len(pruning) == 2 * 2 * 2  # regimes x archs x (unpruned, pruned)
@@ -350,7 +357,7 @@ def test_localization_equals_a_recomputation_from_maps_and_cue_masks(tiny_run):
     assert set(per_map["image_id"]) <= cued
     assert set(per_map["kind"]) == {"variant", "prototype", "bagging", "stacking"}
     for row in per_map[per_map["kind"] == "variant"].itertuples():
-        table = pd.read_parquet(res / "attributions" / "mpm" / row.regime / row.arch / f"{row.image_id}.parquet")
+        table = _attribution_rows(res, "mpm", row.regime, row.arch, row.image_id)
         saliency = np.abs(np.asarray(table.set_index("seed").loc[row.seed, "map"])).reshape(64, 64)
         mask = np.asarray(Image.open(res / "synthetic" / images.loc[row.image_id, "cue_mask_path"])) > 0
         assert row.auroc == pytest.approx(roc_auc_score(mask.ravel(), saliency.ravel()))
@@ -391,7 +398,7 @@ def test_sanity_faithfulness_and_scorecard_equal_recomputations(tiny_run):
             assert row.spearman_abs == pytest.approx(stats.spearmanr(a.ravel(), b.ravel()).statistic, abs=1e-6)
     # the sanity variant's original map is the attribution stage's map of that seed
     image = maps["image_id"].iloc[0]
-    stored = pd.read_parquet(res / "attributions" / "gradcam" / "test" / arch / f"{image}.parquet").set_index("seed")
+    stored = _attribution_rows(res, "gradcam", "test", arch, image).set_index("seed")
     np.testing.assert_allclose(
         as_map[("gradcam", image, "original")].ravel(), np.asarray(stored.loc[0, "map"]), rtol=1e-4, atol=1e-6
     )
@@ -399,7 +406,7 @@ def test_sanity_faithfulness_and_scorecard_equal_recomputations(tiny_run):
     faith = pd.read_parquet(res / "faithfulness" / "mpm" / f"{arch}.parquet")
     assert len(faith) == 2 * 2  # 2 explanation images x 2 seeds
     row = faith.iloc[-1]
-    table = pd.read_parquet(res / "attributions" / "mpm" / "test" / arch / f"{row.image_id}.parquet").set_index("seed")
+    table = _attribution_rows(res, "mpm", "test", arch, row.image_id).set_index("seed")
     variants, _ = load_variants(
         arch,
         [res / "models" / "exp12" / arch / f"seed{s}" / "head.safetensors" for s in (0, 1)],
@@ -454,13 +461,14 @@ def test_config_chooses_which_variants_get_mpm(tiny_workdir):
     (tiny_workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
     out = run_snakemake(tiny_workdir, "-n", "--quiet", "rules").stdout
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
-    # 2 archs x (2 test + 2 training-pool + 2 global-test images), each job writing its variants' tables
-    assert counts["mpm"] == counts["gradcam"] == "12"
+    # 2 archs x (2 test + 2 training-pool images in a 3-image and a 1-image job + 2 global-test
+    # images in one job), each job writing its variants' tables (attribution.images_per_job: 3)
+    assert counts["mpm"] == counts["gradcam"] == "6"
     out = run_snakemake(tiny_workdir, "-n", "--forceall").stdout
     inputs = {rule: [] for rule in ("mpm", "gradcam")}
     for rule, line in re.findall(r"^rule (mpm|gradcam):\n    input: (.*)$", out, flags=re.M):
         inputs[rule].append(line)
-    assert len(inputs["mpm"]) == 12 and all(
+    assert len(inputs["mpm"]) == 6 and all(
         "seed1.json" in line and "seed0.json" not in line and "seed0/head" not in line for line in inputs["mpm"]
     )
     assert all("seed0.json" in line and "seed1.json" in line for line in inputs["gradcam"])
@@ -743,11 +751,16 @@ def test_rules_state_resources_that_profiles_override(tiny_workdir):
     out = proc.stdout
     jobs = dict(re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", out, flags=re.M))
     resources = {rule: dict(re.findall(r"(\w+)=([^,]+)", line)) for rule, line in jobs.items()}
+    runtimes = {}
+    for rule, line in re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", out, flags=re.M):
+        if rule in METHOD_REGISTRY:
+            runtimes.setdefault(rule, set()).add(int(dict(re.findall(r"(\w+)=([^,]+)", line))["runtime"]))
     for name, method in METHOD_REGISTRY.items():
-        expected = {**{k: str(v) for k, v in method.resources.items()}, "gpu": "1"}
-        if name == "mpm":
-            expected["runtime"] = "77"
+        expected = {"mem_mb": str(method.resources["mem_mb"]), "gpu": "1"}
         assert {k: resources[name][k] for k in expected} == expected, name
+        # wall time: the registry's minutes per image x the images of the job (chunks of 3, 1, 2)
+        per_image = method.resources["runtime"]
+        assert runtimes[name] == ({77} if name == "mpm" else {per_image * n for n in (3, 1, 2)}), name
     assert resources["extract_features"]["gpu"] == "1" and resources["extract_features"]["mem_mb"] == "32000"
     assert "gpu" not in resources["train_head"] and resources["train_head"]["runtime"] == "120"
     assert "profiles/default" in proc.stderr
@@ -756,3 +769,28 @@ def test_rules_state_resources_that_profiles_override(tiny_workdir):
     (tiny_workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
     out = run_snakemake(tiny_workdir, "-n", "--forceall").stdout
     assert not re.search(r"gpu=", out)
+
+
+def test_a_job_per_image_gives_the_maps_of_a_job_per_chunk(tiny_run, tmp_path):
+    """attribution.images_per_job only groups work: with one image per job, the same variants
+    explain the same images into the same maps (LIME draws included)."""
+    local, _ = tiny_run
+    work = tmp_path / "work"
+    shutil.copytree(local, work, symlinks=True)
+    cfg = yaml.safe_load((work / "config" / "config.yaml").read_text())
+    cfg["attribution"]["images_per_job"] = 1
+    (work / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
+    chunked = {m: _attribution_rows(local / "results", m, "test", "efficientnet_lite0") for m in METHODS}
+    (three,) = (local / "results" / "attributions" / "mpm" / "test" / "efficientnet_lite0").glob("*-*.parquet")
+    images = list(dict.fromkeys(pd.read_parquet(three)["image_id"]))  # the 3-image chunk
+    assert len(images) == 3 and three.stem == f"{images[0]}-{images[-1]}"
+    targets = [f"results/attributions/{m}/test/efficientnet_lite0/{i}.parquet" for m in METHODS for i in images]
+    proc = run_snakemake(work, *targets)
+    jobs = _job_counts(proc.stdout + proc.stderr)
+    assert jobs == {m: 3 for m in METHODS}, jobs  # nothing upstream reran
+    for method in METHODS:
+        for image in images:
+            single = pd.read_parquet(work / f"results/attributions/{method}/test/efficientnet_lite0/{image}.parquet")
+            assert set(single["image_id"]) == {image}
+            ref = chunked[method][chunked[method]["image_id"] == image].reset_index(drop=True)
+            pd.testing.assert_frame_equal(single[ref.columns], ref, check_exact=False, rtol=1e-6, atol=1e-7)

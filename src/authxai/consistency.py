@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from authxai.attribution.maps import map_array
+from authxai.attribution.maps import map_array, read_attributions
 from authxai.evaluation import image_bootstrap_ci, mean_pairwise_r, mean_sd_ci_cells
-from authxai.tables import read_parquet
 from authxai.uncertainty import bootstrap_ci
 
 #: Top-p% fractions of the IoU analysis (the paper's 5, 15 and 25 %).
@@ -183,20 +182,20 @@ def relation(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     return {"r": float(r), "p": float(p), "n": int(ok.sum())}
 
 
-def read_maps(paths: list[str]) -> pd.DataFrame:
-    """Attribution tables (one row per file) -> arch, seed, image_id, regime and (H, W) ``map``."""
+def read_maps(paths: list[str], images: list[str] | None = None) -> pd.DataFrame:
+    """Attribution tables -> one row per map: arch, seed, image_id, regime and the (H, W)
+    ``map``; the rows of ``images`` only if given (a table holds its whole job's images)."""
     rows = []
-    for path in paths:
-        for _, row in read_parquet(path).iterrows():
-            rows.append(
-                {
-                    "arch": row["arch"],
-                    "seed": int(row["seed"]),
-                    "image_id": row["image_id"],
-                    "regime": row["regime"],
-                    "map": map_array(row),
-                }
-            )
+    for _, row in read_attributions(paths, images).iterrows():
+        rows.append(
+            {
+                "arch": row["arch"],
+                "seed": int(row["seed"]),
+                "image_id": row["image_id"],
+                "regime": row["regime"],
+                "map": map_array(row),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -32,6 +32,20 @@ def registered_name(name: str, names: Iterable[str]) -> str | None:
     return max(prefixes, key=len) if prefixes else None
 
 
+def image_chunks(images: list[str], size: int) -> dict[str, list[str]]:
+    """``images`` in order, ``size`` per attribution job: chunk name -> its images.
+
+    A one-image chunk is named after its image (the paper config's per-image jobs and files);
+    a longer one after its first and last image (``syn0115-syn0381``). Jobs, logs and
+    attribution tables are named after chunks, so a table holds every image of its chunk and
+    a reader keeps the images it asked for.
+    """
+    if size < 1:
+        raise ValueError(f"images per job must be at least 1, not {size}")
+    parts = [images[i : i + size] for i in range(0, len(images), size)]
+    return {(part[0] if len(part) == 1 else f"{part[0]}-{part[-1]}"): part for part in parts}
+
+
 def outside_results(paths: list[str]) -> list[str]:
     """The ``paths`` that do not stay inside ``results/`` (judged on the written path, ``..``
     folded: a results folder that is a link to scratch storage is fine)."""

@@ -27,8 +27,9 @@ rule prune:
 
 
 # One rule per attribution method (authxai.attribution.methods.METHODS), so `--forcerun mpm`
-# reruns just MPM; one job per (regime, arch, image) explains every chosen seed through one
-# shared trunk pass and writes one table with a row per seed.
+# reruns just MPM; one job per (regime, arch, chunk of attribution.images_per_job images)
+# loads the chosen variants once, explains every seed of each image through one shared trunk
+# pass and writes one table with a row per image and seed.
 for _method in METHODS:
 
     rule:
@@ -43,17 +44,22 @@ for _method in METHODS:
         output:
             attribution_file(_method),
         log:
-            f"{LOGS}/{_method}/{{regime}}_{{arch}}_{{image}}.log",
+            f"{LOGS}/{_method}/{{regime}}_{{arch}}_{{chunk}}.log",
         benchmark:
-            benchmark_file(_method, "{regime}_{arch}_{image}")
+            benchmark_file(_method, "{regime}_{arch}_{chunk}")
         conda:
             CONDA_ENV
         threads: TORCH_THREADS["attribution"]
         resources:
-            **job_resources(**METHOD_REGISTRY[_method].resources, gpu=GPU),
+            **job_resources(
+                mem_mb=METHOD_REGISTRY[_method].resources["mem_mb"],
+                runtime=chunk_runtime(METHOD_REGISTRY[_method].resources["runtime"]),
+                gpu=GPU,
+            ),
         params:
             **backbone_params("attribution"),
             method=_method,
+            images=lambda wc: ATTRIBUTION_CHUNKS[wc.regime][wc.chunk],
             settings=config["attribution"][_method],
             precision=METHOD_REGISTRY[_method].precision(
                 config["attribution"]["precision"]

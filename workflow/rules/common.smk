@@ -59,12 +59,15 @@ def regime_pruning(method=None):
     )
 
 
-def method_maps(method, regime, images):
-    """Every attribution table of a method on ``images`` (all architectures)."""
+def method_maps(method, regime, images, archs=None):
+    """The attribution tables holding a method's maps of ``images`` (all architectures by
+    default). A table holds its whole chunk: readers keep the images they asked for
+    (``authxai.attribution.maps.read_attributions``)."""
+    chunks = dict.fromkeys(CHUNK_OF[regime][image] for image in images)
     return [
-        attribution_file(method, regime, arch, image)
-        for arch in ARCHS
-        for image in images
+        attribution_file(method, regime, arch, chunk)
+        for arch in archs or ARCHS
+        for chunk in chunks
     ]
 
 
@@ -140,6 +143,12 @@ def job_resources(mem_mb, runtime, gpu=0):
     """A rule's resources at the paper's scale (memory in MB, wall time in minutes per job,
     GPUs if any); profiles override them per rule (``set-resources``)."""
     return {"mem_mb": mem_mb, "runtime": runtime, **({"gpu": gpu} if gpu else {})}
+
+
+def chunk_runtime(minutes_per_image):
+    """A resource function: an attribution job's wall time, ``minutes_per_image`` for each
+    image of its chunk."""
+    return lambda wc: minutes_per_image * len(ATTRIBUTION_CHUNKS[wc.regime][wc.chunk])
 
 
 def scorecard_inputs(wildcards=None):

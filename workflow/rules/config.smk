@@ -14,7 +14,7 @@ from authxai.data.checks import check_study
 from authxai.errors import InputError
 from authxai.splits import REGIMES as REGIME_SPLITS
 from authxai.splits import explanation_ids, explanation_sample, training_pool_ids
-from authxai.workflow import SYNTHETIC_COMBOS, SYNTHETIC_ROOT
+from authxai.workflow import SYNTHETIC_COMBOS, SYNTHETIC_ROOT, image_chunks
 
 if workflow.config_settings.configfiles:
     # A user's config file means what it says: Snakemake merges --configfile into the embedded
@@ -79,6 +79,16 @@ EXPLAINED_IMAGES = {
     regime: images + (EXPLAINED_TRAINING_IMAGES if regime == "test" else [])
     for regime, images in EXPLAINED_TEST_IMAGES.items()
 }
+#: Regime -> chunk name -> the images one attribution job explains (attribution.images_per_job).
+ATTRIBUTION_CHUNKS = {
+    regime: image_chunks(images, config["attribution"]["images_per_job"])
+    for regime, images in EXPLAINED_IMAGES.items()
+}
+#: Regime -> image -> the chunk (attribution job and table) it is explained in.
+CHUNK_OF = {
+    regime: {image: name for name, members in chunks.items() for image in members}
+    for regime, chunks in ATTRIBUTION_CHUNKS.items()
+}
 #: Explained test images the sanity checks randomize on (a MOS-spread sample of Exp. 2's).
 SANITY_IMAGES = explanation_sample(
     _META, EXPLAINED_TEST_IMAGES.get("test", []), config["sanity"]["n_images"]
@@ -123,5 +133,11 @@ wildcard_constraints:
     image="|".join(
         re.escape(i)
         for i in sorted({i for ids in EXPLAINED_IMAGES.values() for i in ids})
+    ),
+    chunk="|".join(
+        re.escape(name)
+        for name in sorted(
+            {n for chunks in ATTRIBUTION_CHUNKS.values() for n in chunks}
+        )
     ),
     experiment="|".join(EXPERIMENTS),

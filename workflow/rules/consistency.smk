@@ -74,6 +74,7 @@ rule consistency_across:
         **job_resources(mem_mb=16000, runtime=30),
     params:
         method=lambda wc: wc.method,
+        images=EXPLAINED_TEST_IMAGES["test"],
         seeds=lambda wc: prototype_seeds(wc.method),
         prototypes=lambda wc: prototype_label(prototype_seeds(wc.method), SEEDS),
     script:
@@ -93,6 +94,7 @@ rule consistency_across_allvariants:
         CONDA_ENV
     params:
         method=lambda wc: wc.method,
+        images=EXPLAINED_TEST_IMAGES["test"],
         seeds=lambda wc: method_seeds(wc.method),
         prototypes=lambda wc: prototype_label(method_seeds(wc.method), SEEDS),
     script:

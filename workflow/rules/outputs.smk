@@ -66,6 +66,8 @@ TABLES = (
 # ----------------------------------------------------------------- figures
 _FIRST_REGIME = REGIMES[0]
 _FIRST_IMAGE = EXPLAINED_TEST_IMAGES[_FIRST_REGIME][0]
+#: Its attribution table (per-architecture examples and Figure A.2 show the table's first image).
+_FIRST_CHUNK = CHUNK_OF[_FIRST_REGIME][_FIRST_IMAGE]
 #: Figure name -> the named inputs its drawing function reads (see authxai.figures.FIGURES).
 FIGURE_INPUTS = {
     "fig2_psychometrics": {
@@ -88,7 +90,7 @@ FIGURE_INPUTS = {
         f"fig_examples_{arch}": {
             "images": IMAGE_TABLE,
             **{
-                m: attribution_file(m, _FIRST_REGIME, arch, _FIRST_IMAGE)
+                m: attribution_file(m, _FIRST_REGIME, arch, _FIRST_CHUNK)
                 for m in METHODS
             },
         }
@@ -98,7 +100,7 @@ FIGURE_INPUTS = {
 if "lime" in METHODS:
     FIGURE_INPUTS["figA2_lime_tessellation"] = {
         "images": IMAGE_TABLE,
-        "lime": attribution_file("lime", _FIRST_REGIME, ARCHS[0], _FIRST_IMAGE),
+        "lime": attribution_file("lime", _FIRST_REGIME, ARCHS[0], _FIRST_CHUNK),
     }
 if ACROSS_METHODS:
     _across = {m: across_file(m) for m in ACROSS_METHODS}
@@ -135,7 +137,9 @@ if ENSEMBLE_METHODS:
             for i, path in enumerate(ensemble_maps(m)[:2])
         },
         **{
-            f"single_{m}_{arch}_{i}": attribution_file(m, "val", arch, image)
+            f"single_{m}_{arch}_{i}": attribution_file(
+                m, "val", arch, CHUNK_OF["val"][image]
+            )
             for m in ENSEMBLE_METHODS
             for arch in ARCHS
             for i, image in enumerate(EXPLAINED_TEST_IMAGES["val"][:2])

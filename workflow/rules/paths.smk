@@ -38,13 +38,14 @@ def variants_file(regime="{regime}", arch="{arch}"):
     return f"results/variants/{regime}/{arch}.parquet"
 
 
-def attribution_file(method, regime="{regime}", arch="{arch}", image="{image}"):
-    """Attribution table of one (method, regime, arch, image) job: one row per explained seed.
+def attribution_file(method, regime="{regime}", arch="{arch}", chunk="{chunk}"):
+    """Attribution table of one (method, regime, arch, chunk) job: one row per explained
+    image and seed (attribution.images_per_job images per chunk; see CHUNK_OF).
 
     One file per job, not per seed: the paper config's DAG then holds ~8k attribution files
     instead of ~78k, which is what a dry run and a cluster file system spend their time on.
     """
-    return f"results/attributions/{method}/{regime}/{arch}/{image}.parquet"
+    return f"results/attributions/{method}/{regime}/{arch}/{chunk}.parquet"
 
 
 def within_file(method="{method}", kind=""):

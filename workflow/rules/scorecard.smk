@@ -38,10 +38,9 @@ rule sanity:
 rule faithfulness:
     """Deletion/insertion curves of each variant's own map (Experiment 2 explanation images)."""
     input:
-        maps=lambda wc: [
-            attribution_file(wc.method, "test", wc.arch, image)
-            for image in EXPLAINED_TEST_IMAGES["test"]
-        ],
+        maps=lambda wc: method_maps(
+            wc.method, "test", EXPLAINED_TEST_IMAGES["test"], [wc.arch]
+        ),
         images=rules.prepare_data.output.images,
         pixels=image_inputs,
         weights=weights_input,
@@ -63,6 +62,7 @@ rule faithfulness:
     params:
         **backbone_params("attribution"),
         settings=config["faithfulness"],
+        images=EXPLAINED_TEST_IMAGES["test"],
     script:
         "../scripts/faithfulness.py"
 

@@ -1,6 +1,7 @@
-"""Explain one image with one method for the chosen (pruned) variants of one architecture:
-one table, one row per variant (seed)."""
+"""Explain the images of one chunk with one method for the chosen (pruned) variants of one
+architecture: the variants are loaded once; one table, one row per image and variant (seed)."""
 
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -15,22 +16,28 @@ from authxai.workflow import log, run_script
 
 
 def main(smk):
-    wc, device = smk.wildcards, pick_device(smk.params.device)
-    row = read_parquet(smk.input.images).set_index("image_id").loc[wc.image]
-    image = load_image(Path(smk.params.root) / row["path"], **smk.params.preprocess).to(device)
+    wc, device, method = smk.wildcards, pick_device(smk.params.device), smk.params.method
+    paths = read_parquet(smk.input.images).set_index("image_id")["path"]
     variants, records = load_variants(
         wc.arch, smk.input.heads, smk.input.pruning, device, smk.params.weights, smk.params.precision
     )
-    who = ExplainedVariants(wc.arch, wc.regime, wc.image, tuple(rec["seed"] for rec in records))
-    rows = explain_variants(smk.params.method, variants, image, smk.params.settings, who)
-    for row, rec in zip(rows, records):
-        require_finite(
-            row["map"], f"{smk.params.method} map of {wc.arch} seed {rec['seed']} ({wc.regime}) on {wc.image}"
-        )
-    log.info("%s %s %s %s: %d variants on %s", smk.params.method, wc.regime, wc.arch, wc.image, len(rows), device)
-    meta = {"method": smk.params.method, "arch": wc.arch, "regime": wc.regime, "image_id": wc.image}
-    table = pd.DataFrame([{**row, "seed": rec["seed"], **meta} for row, rec in zip(rows, records)])
-    write_parquet(table, smk.output[0], smk.config)
+    seeds = tuple(rec["seed"] for rec in records)
+    rows, start = [], time.perf_counter()
+    for k, image_id in enumerate(smk.params.images, 1):
+        image = load_image(Path(smk.params.root) / paths.loc[image_id], **smk.params.preprocess).to(device)
+        who = ExplainedVariants(wc.arch, wc.regime, image_id, seeds)
+        explained = explain_variants(method, variants, image, smk.params.settings, who)
+        meta = {"method": method, "arch": wc.arch, "regime": wc.regime, "image_id": image_id}
+        for row, seed in zip(explained, seeds):
+            require_finite(row["map"], f"{method} map of {wc.arch} seed {seed} ({wc.regime}) on {image_id}")
+            rows.append({**row, "seed": seed, **meta})
+        elapsed = time.perf_counter() - start
+        log.info(
+            "%s %s %s: image %d/%d %s, %d variants on %s (%.1f s, ~%.0f s left)",
+            method, wc.regime, wc.arch, k, len(smk.params.images), image_id, len(seeds), device,
+            elapsed, elapsed / k * (len(smk.params.images) - k),
+        )  # fmt: skip
+    write_parquet(pd.DataFrame(rows), smk.output[0], smk.config)
 
 
 run_script(main, snakemake)  # noqa: F821

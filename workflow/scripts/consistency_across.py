@@ -10,7 +10,7 @@ from authxai.workflow import log, run_script
 
 
 def main(smk):
-    maps = read_maps(smk.input.maps)
+    maps = read_maps(smk.input.maps, smk.params.images)
     maps = maps[maps["seed"].isin(smk.params.seeds)]
     label = {"method": smk.params.method, "prototypes": smk.params.prototypes}
     across = across_consistency(maps)

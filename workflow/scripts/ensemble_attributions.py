@@ -4,14 +4,15 @@ combined perturbation outputs)."""
 
 import pandas as pd
 
+from authxai.attribution.maps import read_attributions
 from authxai.attribution.methods import get_method
 from authxai.ensemble import ensemble_map_rows, load_stacking
-from authxai.tables import read_parquet, write_parquet
+from authxai.tables import write_parquet
 from authxai.workflow import run_script
 
 
 def main(smk):
-    rows = pd.concat([read_parquet(p) for p in smk.input.maps], ignore_index=True)
+    rows = read_attributions(smk.input.maps, [smk.wildcards.image])
     stacking, order = load_stacking(smk.input.stacking)
     rows = rows.set_index(["arch", "seed"]).loc[order].reset_index()
     method = smk.wildcards.method

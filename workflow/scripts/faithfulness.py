@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from authxai.attribution.maps import map_array
+from authxai.attribution.maps import map_array, read_attributions
 from authxai.attribution.variants import load_variants
 from authxai.errors import require_finite
 from authxai.faithfulness import CURVES, faithfulness_gap, variant_faithfulness
@@ -21,9 +21,9 @@ def main(smk):
     variants, records = load_variants(wc.arch, smk.input.heads, smk.input.pruning, device, smk.params.weights)
     seeds = [rec["seed"] for rec in records]
     rows = []
-    for path in smk.input.maps:
-        table = read_parquet(path).set_index("seed").loc[seeds]
-        image_id = table["image_id"].iloc[0]
+    tables = read_attributions(smk.input.maps, smk.params.images)
+    for image_id in smk.params.images:
+        table = tables[tables["image_id"] == image_id].set_index("seed").loc[seeds]
         image = load_image(Path(smk.params.root) / images.loc[image_id, "path"], **smk.params.preprocess).to(device)
         maps = [map_array(r) for _, r in table.iterrows()]
         curves = variant_faithfulness(variants, image, maps, cfg["steps"], cfg["baseline"], cfg["batch_size"])

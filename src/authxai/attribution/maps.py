@@ -11,9 +11,13 @@ here are the one place that turns arrays into lists and back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
+
+from authxai.tables import read_parquets
 
 
 def flat(array: Any, dtype: type = np.float32) -> list:
@@ -45,3 +49,27 @@ def segments_array(row: Any) -> np.ndarray:
 def drops_array(row: Any, dtype: type = np.float32) -> np.ndarray:
     """(scales, H, W) MPM drops of one row (``float64`` where they are summed over variants)."""
     return np.asarray(np.asarray(row["drops"]).tolist(), dtype=dtype).reshape((-1, *shape(row)))
+
+
+def read_attributions(
+    paths: Iterable[str], images: Iterable[str] | None = None, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """The attribution tables of ``paths`` stacked, keeping the rows of ``images`` (all when
+    None); only ``columns`` (plus ``image_id``) if given.
+
+    A table holds every image of the job that wrote it (``attribution.images_per_job``), so a
+    reader that wants some images keeps theirs; one it asked for and did not find means the
+    tables are not the ones the workflow lists for it (ValueError naming the image).
+    """
+    if columns is not None and "image_id" not in columns:
+        columns = [*columns, "image_id"]
+    table = read_parquets(list(paths), columns=columns)
+    if table is None:
+        table = pd.DataFrame(columns=columns or ["image_id"])
+    if images is None:
+        return table
+    images = list(images)
+    missing = sorted(set(images) - set(table["image_id"]))
+    if missing:
+        raise ValueError(f"attribution tables {list(paths)[:3]}... hold no rows of image {missing[0]!r}")
+    return table[table["image_id"].isin(images)].reset_index(drop=True)

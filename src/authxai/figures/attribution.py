@@ -7,8 +7,7 @@ from matplotlib.colors import TwoSlopeNorm
 
 from authxai.attribution.maps import map_array, segments_array
 from authxai.attribution.methods import METHODS
-from authxai.figures.common import ModelView, image_table, new_figure, photo_panel
-from authxai.tables import read_parquet
+from authxai.figures.common import ModelView, first_variant, image_table, new_figure, photo_panel
 
 
 def _superpixel_borders(ax, segments: np.ndarray, colour: tuple[float, float, float], alpha: float) -> None:
@@ -35,7 +34,7 @@ def fig_examples(inputs: dict[str, str], view: ModelView):
     first explained variant (:meth:`authxai.attribution.methods.Method.map_panels`: Grad-CAM,
     MPM per scale and their mean, LIME with superpixel borders). The seed is in the photo's
     title when every method shows the same one, else in each panel's."""
-    rows = {m: read_parquet(inputs[m]).sort_values("seed").iloc[0] for m in METHODS if m in inputs}
+    rows = {m: first_variant(inputs[m]) for m in METHODS if m in inputs}
     seeds = {int(row["seed"]) for row in rows.values()}
     panels = [
         (panel, "" if len(seeds) == 1 else f", seed {row['seed']}")
@@ -58,7 +57,7 @@ def fig_examples(inputs: dict[str, str], view: ModelView):
 def figA2_lime_tessellation(inputs: dict[str, str], view: ModelView):
     """Appendix A.2: the SLIC tessellation LIME explains with (on the image as the model saw
     it, planted cues outlined), and the resulting map."""
-    row = read_parquet(inputs["lime"]).sort_values("seed").iloc[0]
+    row = first_variant(inputs["lime"])
     seg = segments_array(row)
     fig, axes = new_figure(2, width=3.6, height=3.4)
     image = image_table(inputs["images"]).loc[row["image_id"]]

@@ -105,6 +105,14 @@ def photo_panel(ax, view: ModelView, image: pd.Series, arch: str, title: str) ->
     ax.axis("off")
 
 
+def first_variant(path: str | os.PathLike, image_id: str | None = None) -> pd.Series:
+    """The lowest-seed row of an attribution table on ``image_id`` (default: the table's first
+    image — a table holds every image of the job that wrote it)."""
+    table = read_parquet(path)
+    image_id = table["image_id"].iloc[0] if image_id is None else image_id
+    return table[table["image_id"] == image_id].sort_values("seed", kind="stable").iloc[0]
+
+
 def image_table(path: str | os.PathLike) -> pd.DataFrame:
     """The image table (``results/data/images.parquet``) indexed by image id."""
     return read_parquet(path).set_index("image_id")

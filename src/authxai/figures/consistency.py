@@ -13,7 +13,7 @@ from authxai.attribution.maps import map_array
 from authxai.attribution.methods import METHODS
 from authxai.consistency import across_matrix, across_matrix_ci, relation
 from authxai.figures.attribution import _signed
-from authxai.figures.common import ModelView, image_table, new_figure, panel_label, photo_panel
+from authxai.figures.common import ModelView, first_variant, image_table, new_figure, panel_label, photo_panel
 from authxai.tables import read_parquet
 
 #: Panel order: the registry's (the paper's Figure 3: (A) Grad-CAM, (B) MPM, (C) LIME).
@@ -147,7 +147,7 @@ def fig5_ensemble_maps(inputs: dict[str, str], view: ModelView):
                 extra = f" (R² {ens.loc[kind, 'r2']:.2f})" if "r2" in ens.columns else ""
                 _signed(row[1 + j], map_array(ens.loc[kind]), f"{kind} ({first['n_variants']} variants){extra}", fig)
             for j, arch in enumerate(archs):
-                single = read_parquet(singles[f"single_{method}_{arch}_{i}"]).sort_values("seed").iloc[0]
+                single = first_variant(singles[f"single_{method}_{arch}_{i}"], first["image_id"])
                 _signed(
                     row[3 + j], map_array(single), f"{arch.replace('efficientnet_', '')} seed {single['seed']}", fig
                 )
