@@ -36,7 +36,9 @@ def rerun(work: Path, methods: list[str], images_per_job: int, cores: int) -> fl
     cmd = [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work), "--cores", str(cores)]
     cmd += ["--forcerun", *methods, "--until", *methods, "--quiet", "rules"]
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"snakemake failed:\n{proc.stderr[-3000:]}")
     return time.perf_counter() - start
 
 
