@@ -77,3 +77,9 @@ def test_rule_times_sum_the_jobs_logs_and_benchmark_files(tmp_path):
     text = format_rule_times(rule_times(tmp_path), top=1)
     assert "1 other rules" in text and text.splitlines()[-1].split() == ["all", "3", "11"]
     assert format_rule_times(rule_times(tmp_path / "none")) == "no job logs with timings found"
+
+
+def test_the_finished_line_reads_back():
+    from authxai.workflow import FINISHED_LINE, FINISHED_PATTERN
+
+    assert FINISHED_PATTERN.findall(FINISHED_LINE % ("mpm", 3.46)) == [("mpm", "3.5")]

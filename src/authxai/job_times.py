@@ -11,13 +11,12 @@ imports included). ``make run`` prints this table at its end:
 from __future__ import annotations
 
 import csv
-import re
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-_FINISHED = re.compile(r"rule (\w+) finished in ([\d.]+) s")
+from authxai.workflow import FINISHED_PATTERN
 
 
 def rule_times(results: str | Path = "results") -> pd.DataFrame:
@@ -26,7 +25,7 @@ def rule_times(results: str | Path = "results") -> pd.DataFrame:
     results = Path(results)
     rows = []
     for log in sorted((results / "logs").rglob("*.log")):
-        found = _FINISHED.findall(log.read_text(errors="replace"))
+        found = FINISHED_PATTERN.findall(log.read_text(errors="replace"))
         if found:
             rule, seconds = found[-1]
             rows.append({"rule": rule, "seconds": float(seconds)})

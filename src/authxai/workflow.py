@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -13,6 +14,10 @@ from typing import Any
 from authxai.errors import InputError
 
 log = logging.getLogger("authxai")
+#: The last line of every job's log (run_script) and the pattern that reads it back
+#: (authxai.job_times sums them per rule).
+FINISHED_LINE = "rule %s finished in %.1f s"
+FINISHED_PATTERN = re.compile(r"rule (\w+) finished in ([\d.]+) s")
 #: Everything the workflow writes lives under this folder of the working directory.
 RESULTS = "results"
 #: Where synthesize_study renders the embedded planted-cue study (its dataset.root).
@@ -119,4 +124,4 @@ def run_script(main: Callable[[Any], None], smk: Any) -> None:
     except Exception:  # a bug, not bad input: the traceback belongs in the job's log too
         log.exception("rule %s failed after %.1f s", smk.rule, time.perf_counter() - start)
         raise
-    log.info("rule %s finished in %.1f s", smk.rule, time.perf_counter() - start)
+    log.info(FINISHED_LINE, smk.rule, time.perf_counter() - start)
