@@ -1,5 +1,8 @@
 # Two commands on a fresh machine: `make run` and `make test`.
-PYTHON ?= python3
+# The Python the lock is tested with (pyproject.toml's requires-python); found on PATH as
+# python3.11, else python3 is tried; `make PYTHON=/path/to/python3.11` names another.
+PYTHON_VERSION := 3.11
+PYTHON ?= $(or $(shell command -v python$(PYTHON_VERSION) 2>/dev/null),python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -8,8 +11,12 @@ CORES  ?= 2
 .PHONY: run test test-fast lint dry-run slurm-profile clean
 
 # The venv is (re)built when the pinned requirements change. torch/torchvision come from
-# pip's local wheel cache where the machine has one (no multi-GB download).
+# pip's local wheel cache where the machine has one (no multi-GB download). A wrong Python is
+# one line here, not an error at the last install step.
 $(STAMP): requirements.txt pyproject.toml
+	@python=$(PYTHON); [ -x $(BIN)/python ] && python=$(BIN)/python; \
+	version=$$($$python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	[ "$$version" = "$(PYTHON_VERSION)" ] || { echo "authxai needs Python $(PYTHON_VERSION) (pyproject.toml's requires-python), and $$python is $${version:-not a Python that runs}: install python$(PYTHON_VERSION) (with its venv module) and run make PYTHON=/path/to/python$(PYTHON_VERSION)$$([ -x $(BIN)/python ] && echo ' after rm -rf $(VENV)')" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt

@@ -17,7 +17,8 @@ min_version("9.0")
 # authxai comes from this workflow's own source tree, whatever environment runs the jobs (a venv
 # or conda env without authxai installed, a container, a cluster node): src/ goes first on the
 # parse-time path and on PYTHONPATH, which every job (a subprocess, or on SLURM a snakemake
-# started with the submitting environment) inherits.
+# started with the submitting environment) inherits. A copy of the workflow without src/ (next
+# to a pip-installed authxai wheel) uses the installed package instead.
 # (PYTHONPATH is optional, so it is not an `envvars:` requirement; the name is held in a
 # variable because the linter takes any literal os.environ lookup for one.)
 #: This workflow's own folder (not the working directory's workflow where another workflow uses
@@ -25,19 +26,23 @@ min_version("9.0")
 AUTHXAI_ROOT = Path(workflow.current_basedir.get_path_or_uri(secret_free=True))
 AUTHXAI_SRC = str(AUTHXAI_ROOT / "src")
 _PATH_VARIABLE = "PYTHONPATH"
-if AUTHXAI_SRC not in sys.path:
-    sys.path.insert(0, AUTHXAI_SRC)
-_inherited = os.environ.get(_PATH_VARIABLE, "")
-if _inherited.split(os.pathsep)[0] != AUTHXAI_SRC:
-    os.environ[_PATH_VARIABLE] = os.pathsep.join(
-        p for p in (AUTHXAI_SRC, _inherited) if p
-    )
+if (AUTHXAI_ROOT / "src" / "authxai").is_dir():
+    if AUTHXAI_SRC not in sys.path:
+        sys.path.insert(0, AUTHXAI_SRC)
+    _inherited = os.environ.get(_PATH_VARIABLE, "")
+    if _inherited.split(os.pathsep)[0] != AUTHXAI_SRC:
+        os.environ[_PATH_VARIABLE] = os.pathsep.join(
+            p for p in (AUTHXAI_SRC, _inherited) if p
+        )
+
+# The report's texts are package data of authxai (see authxai.workflow.REPORT_DIR).
+from authxai.workflow import REPORT_DIR
 
 
 configfile: "config/config.yaml"
 
 
-report: "workflow/report/workflow.rst"
+report: str(REPORT_DIR / "workflow.rst")
 
 
 include: "workflow/rules/config.smk"

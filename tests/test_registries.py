@@ -24,7 +24,7 @@ from authxai.models.heads import RegressionHead
 from authxai.workflow import registered_name
 
 REPO = Path(__file__).resolve().parents[1]
-CAPTIONS = REPO / "workflow" / "report" / "captions"
+CAPTIONS = REPO / "src" / "authxai" / "report" / "captions"
 SETTINGS = {
     "gradcam": {},
     "lime": {"n_segments": 12, "num_samples": 16, "seed": 0, "batch_size": 16},
@@ -53,7 +53,7 @@ def test_schema_enums_are_the_registries():
     prototypes = schema["consistency"]["properties"]["prototype_seeds"]["properties"]
     assert list(prototypes) == list(METHODS)
     # the YAML file does not repeat the lists (one place decides)
-    text = (REPO / "workflow" / "schemas" / "config.schema.yaml").read_text()
+    text = (REPO / "src" / "authxai" / "schemas" / "config.schema.yaml").read_text()
     assert "densenet161" not in text and "gradcam" not in text
 
 

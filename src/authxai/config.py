@@ -1,4 +1,4 @@
-"""Config validation against ``workflow/schemas/config.schema.yaml`` with one-line errors.
+"""Config validation against the schema ``authxai/schemas/config.schema.yaml`` with one-line errors.
 
 ``snakemake.utils.validate`` reports a multi-line jsonschema dump; users need the key path and
 what is allowed. :func:`validate_config` fills schema defaults, then reports the first error as
@@ -19,7 +19,8 @@ from authxai.errors import InputError
 from authxai.models.backbones import REGISTRY
 from authxai.workflow import SYNTHETIC_COMBOS, SYNTHETIC_ROOT
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+#: Package data, so that the schema comes with any install of authxai (editable or a wheel).
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 
 
 #: ``consistency.prototype_seeds.<method>``: the variants averaged into a prototype.

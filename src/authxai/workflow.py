@@ -18,6 +18,9 @@ log = logging.getLogger("authxai")
 #: (authxai.job_times sums them per rule).
 FINISHED_LINE = "rule %s finished in %.1f s"
 FINISHED_PATTERN = re.compile(r"rule (\w+) finished in ([\d.]+) s")
+#: The report's texts (intro, figure caption, captions/<figure or table>.rst): package data, so
+#: the workflow finds them from whichever authxai it runs with (its src/ or an installed wheel).
+REPORT_DIR = Path(__file__).resolve().parent / "report"
 #: Everything the workflow writes lives under this folder of the working directory.
 RESULTS = "results"
 #: Where synthesize_study renders the embedded planted-cue study (its dataset.root).

@@ -6,7 +6,7 @@ rule figure:
         pdf="results/figures/{figure}.pdf",
         png=report(
             "results/figures/{figure}.png",
-            caption="../report/figure.rst",
+            caption=str(REPORT_DIR / "figure.rst"),
             category="Figures",
         ),
     log:

@@ -152,19 +152,19 @@ wildcard_constraints:
 
 
 # ----------------------------------------------------------------- captions
-CAPTIONS = AUTHXAI_ROOT / "workflow" / "report" / "captions"
+CAPTIONS = REPORT_DIR / "captions"
 #: The captions there (listed once: every table and figure looks its caption up).
 CAPTION_STEMS = sorted(p.stem for p in CAPTIONS.glob("*.rst"))
 
 
 def caption_file(name):
-    """Report caption of a figure or table: workflow/report/captions/<name>.rst, or the caption
+    """Report caption of a figure or table: authxai/report/captions/<name>.rst, or the caption
     it is filed under (the longest registered prefix: fig_examples_<arch> -> fig_examples,
     table_within_<method> -> table_within)."""
     stem = registered_name(name, CAPTION_STEMS)
     if stem is None:
         sys.exit(
-            f"authxai: no report caption for {name}: add workflow/report/captions/{name}.rst"
+            f"authxai: no report caption for {name}: add src/authxai/report/captions/{name}.rst"
         )
     return CAPTIONS / f"{stem}.rst"
 

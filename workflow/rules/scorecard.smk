@@ -75,7 +75,7 @@ rule scorecard:
         **table_outputs(["table9_scorecard"]),
         reading=report(
             "results/scorecard/scorecard.html",
-            caption="../report/captions/scorecard.rst",
+            caption=caption_file("scorecard"),
             category="Scorecard",
         ),
         markdown="results/scorecard/scorecard.md",
