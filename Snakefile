@@ -59,6 +59,7 @@ include: "workflow/rules/appendix.smk"
 include: "workflow/rules/localization.smk"
 include: "workflow/rules/scorecard.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/explorer.smk"
 
 
 # The target rule only collects files: never a cluster job.

@@ -190,3 +190,45 @@ def figure_view(wildcards):
         "root": config["dataset"]["root"],
         "preprocess": {arch: preprocess(arch) for arch in shown},
     }
+
+
+def explorer_roles():
+    """Image -> its role in the explorer's list: an explained test image, a training-pool
+    image (test regime), or an image explained by the ensembles' variants (val regime).
+    """
+    roles = {i: "ensemble" for i in EXPLAINED_TEST_IMAGES.get("val", [])}
+    roles.update(
+        {i: "training" for i in EXPLAINED_TRAINING_IMAGES if "test" in REGIMES}
+    )
+    roles.update({i: "test" for i in EXPLAINED_TEST_IMAGES.get("test", [])})
+    return roles
+
+
+def explorer_maps():
+    """Image -> the attribution tables holding its maps (every method, regime and arch)."""
+    return {
+        image: [
+            path
+            for method in METHODS
+            for regime in REGIMES
+            if image in CHUNK_OF[regime]
+            for path in method_maps(method, regime, [image])
+        ]
+        for image in explorer_roles()
+    }
+
+
+def explorer_inputs(wildcards=None):
+    """What the explorer shows besides the maps: prototypes, ensembles, consistency,
+    localization (planted-cue study) and the variants' predictions."""
+    return {
+        "maps": list(dict.fromkeys(p for paths in explorer_maps().values() for p in paths)),
+        "prototypes": [across_file(m, "prototypes") for m in ACROSS_METHODS],
+        "ensembles": [path for m in ENSEMBLE_METHODS for path in ensemble_maps(m)],
+        "within": [within_file(m) for m in WITHIN_METHODS],
+        "across": [across_file(m) for m in ACROSS_METHODS],
+        "localization": (
+            [localization_file(m) for m in METHODS] if LOCALIZATION else []
+        ),
+        "variants": [variants_file(r, a) for r in REGIMES for a in ARCHS],
+    }

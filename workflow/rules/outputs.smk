@@ -122,10 +122,25 @@ if SCORECARD:
         "maps": sanity_file(ARCHS[0], "_maps"),
         **{f"sanity_{arch}": sanity_file(arch) for arch in ARCHS},
     }
+    FIGURE_INPUTS["fig9_scorecard_forest"] = {
+        "table": "results/tables/table9_scorecard.csv"
+    }
     FIGURE_INPUTS["fig8_faithfulness"] = {
         f"faithfulness_{m}_{arch}": faithfulness_file(m, arch)
         for m in METHODS
         for arch in ARCHS
+    }
+for _method in WITHIN_METHODS:
+    # Every seed of the first architecture on its most and least consistent test image.
+    FIGURE_INPUTS[f"fig_seed_grid_{_method}"] = {
+        "images": IMAGE_TABLE,
+        "within": within_file(_method),
+        **{
+            f"maps_{i}": path
+            for i, path in enumerate(
+                method_maps(_method, "test", EXPLAINED_TEST_IMAGES["test"], ARCHS[:1])
+            )
+        },
     }
 if ENSEMBLE_METHODS:
     FIGURE_INPUTS["fig5_ensemble_maps"] = {
@@ -208,4 +223,5 @@ def all_outputs():
             "results/figures/{figure}.{ext}", figure=FIGURE_INPUTS, ext=["pdf", "png"]
         )
         + [path for m in ENSEMBLE_METHODS for path in ensemble_maps(m)]
+        + ["results/explorer/index.html"]
     )

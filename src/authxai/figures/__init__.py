@@ -17,12 +17,13 @@ from authxai.figures.consistency import (
     fig4_across_examples,
     fig5_ensemble_maps,
     fig6_consistency_vs_localization,
+    fig_seed_grid,
     figA3_across_range,
     figA4_across_iou,
 )
 from authxai.figures.models import fig_pred_vs_obs
 from authxai.figures.psychometrics import fig2_psychometrics, figA1_kept_vs_removed
-from authxai.figures.scorecard import fig7_sanity_checks, fig8_faithfulness
+from authxai.figures.scorecard import fig7_sanity_checks, fig8_faithfulness, fig9_scorecard_forest
 from authxai.workflow import registered_name
 
 #: Figure name (or prefix, for per-architecture figures such as fig_pred_vs_obs_<arch>) -> drawer.
@@ -40,6 +41,8 @@ FIGURES = {
     "fig6_consistency_vs_localization": fig6_consistency_vs_localization,
     "fig7_sanity_checks": fig7_sanity_checks,
     "fig8_faithfulness": fig8_faithfulness,
+    "fig9_scorecard_forest": fig9_scorecard_forest,
+    "fig_seed_grid": fig_seed_grid,
 }
 
 

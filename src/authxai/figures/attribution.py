@@ -7,7 +7,7 @@ from matplotlib.colors import TwoSlopeNorm
 
 from authxai.attribution.maps import map_array, segments_array
 from authxai.attribution.methods import METHODS
-from authxai.figures.common import ModelView, first_variant, image_table, new_figure, photo_panel
+from authxai.figures.common import ModelView, first_variant, image_table, new_figure, outline_cues, photo_panel
 
 
 def _superpixel_borders(ax, segments: np.ndarray, colour: tuple[float, float, float], alpha: float) -> None:
@@ -20,13 +20,17 @@ def _superpixel_borders(ax, segments: np.ndarray, colour: tuple[float, float, fl
     ax.imshow(overlay)
 
 
-def _signed(ax, values: np.ndarray, title: str, fig) -> None:
-    """Diverging map centred on 0 (red = raises the prediction / its removal lowers it)."""
+def _signed(ax, values: np.ndarray, title: str, fig, cues: np.ndarray | None = None, colorbar: bool = True) -> None:
+    """Diverging map centred on 0 (red = raises the prediction / its removal lowers it), with
+    the planted cues outlined where ``cues`` (a mask in the map's pixel grid) is given."""
     lim = float(np.abs(values).max()) or 1.0
     im = ax.imshow(values, cmap="RdBu_r", norm=TwoSlopeNorm(0, -lim, lim))
+    if cues is not None and cues.shape == values.shape:
+        outline_cues(ax, cues)
     ax.set_title(title, fontsize=8)
     ax.axis("off")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+    if colorbar:
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
 
 
 def fig_examples(inputs: dict[str, str], view: ModelView):
@@ -47,8 +51,9 @@ def fig_examples(inputs: dict[str, str], view: ModelView):
     image = image_table(inputs["images"]).loc[first["image_id"]]
     seed = f" (seed {first['seed']})" if len(seeds) == 1 else ""
     photo_panel(axes[0], view, image, first["arch"], f"{first['arch']}\n{first['image_id']}{seed}")
+    cues = view.cue_mask(image, first["arch"])
     for ax, (panel, which) in zip(axes[1:], panels):
-        _signed(ax, panel.values, panel.title + which, fig)
+        _signed(ax, panel.values, panel.title + which, fig, cues)
         if panel.segments is not None:
             _superpixel_borders(ax, panel.segments, (0.2, 0.2, 0.2), alpha=0.5)
     return fig
@@ -63,5 +68,6 @@ def figA2_lime_tessellation(inputs: dict[str, str], view: ModelView):
     image = image_table(inputs["images"]).loc[row["image_id"]]
     photo_panel(axes[0, 0], view, image, row["arch"], f"SLIC tessellation ({row['n_segments']} superpixels)")
     _superpixel_borders(axes[0, 0], seg, (1.0, 1.0, 0.0), alpha=1.0)
-    _signed(axes[0, 1], map_array(row), f"LIME {row['arch']} seed {row['seed']} (R² {row['r2']:.2f})", fig)
+    title = f"LIME {row['arch']} seed {row['seed']} (R² {row['r2']:.2f})"
+    _signed(axes[0, 1], map_array(row), title, fig, view.cue_mask(image, row["arch"]))
     return fig

@@ -92,15 +92,20 @@ class ModelView:
         return np.asarray(resize_and_crop(label, nearest=True, **self.geometry(arch))) > 0
 
 
-def photo_panel(ax, view: ModelView, image: pd.Series, arch: str, title: str) -> None:
-    """The image as ``arch`` saw it, with the planted cues outlined where the dataset has masks."""
+def outline_cues(ax, mask: np.ndarray | None) -> None:
+    """The planted cues' outlines over a panel in the same pixel grid (nothing without a mask)."""
     from skimage.measure import find_contours
 
+    if mask is None:
+        return
+    for contour in find_contours(mask.astype(np.float32), 0.5):
+        ax.plot(contour[:, 1], contour[:, 0], color=CUE_OUTLINE_COLOUR, linewidth=0.8)
+
+
+def photo_panel(ax, view: ModelView, image: pd.Series, arch: str, title: str) -> None:
+    """The image as ``arch`` saw it, with the planted cues outlined where the dataset has masks."""
     ax.imshow(view.photo(image, arch))
-    mask = view.cue_mask(image, arch)
-    if mask is not None:
-        for contour in find_contours(mask.astype(np.float32), 0.5):
-            ax.plot(contour[:, 1], contour[:, 0], color=CUE_OUTLINE_COLOUR, linewidth=0.8)
+    outline_cues(ax, view.cue_mask(image, arch))
     ax.set_title(title, fontsize=8)
     ax.axis("off")
 

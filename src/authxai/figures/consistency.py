@@ -14,7 +14,7 @@ from authxai.attribution.methods import METHODS
 from authxai.consistency import across_matrix, across_matrix_ci, relation
 from authxai.figures.attribution import _signed
 from authxai.figures.common import ModelView, first_variant, image_table, new_figure, panel_label, photo_panel
-from authxai.tables import read_parquet
+from authxai.tables import read_parquet, read_parquets
 
 #: Panel order: the registry's (the paper's Figure 3: (A) Grad-CAM, (B) MPM, (C) LIME).
 METHOD_ORDER = tuple(METHODS)
@@ -121,7 +121,8 @@ def fig4_across_examples(inputs: dict[str, str], view: ModelView):
             title = f"{METHOD_LABEL[method]} {label}\n{image}: mean r {per_image[image]:.2f}"
             photo_panel(row[0], view, images.loc[image], archs[0], title)
             for j, arch in enumerate(archs):
-                _signed(row[j + 1], map_array(protos.loc[(image, arch)]), arch.replace("efficientnet_", ""), fig)
+                cues = view.cue_mask(images.loc[image], arch)
+                _signed(row[j + 1], map_array(protos.loc[(image, arch)]), arch.replace("efficientnet_", ""), fig, cues)
     return fig
 
 
@@ -142,15 +143,16 @@ def fig5_ensemble_maps(inputs: dict[str, str], view: ModelView):
             row = axes[r]
             first = ens.iloc[0]
             title = f"{first['image_id']}\n{METHOD_LABEL[method]}"
-            photo_panel(row[0], view, photos.loc[first["image_id"]], archs[0], title)
+            photo = photos.loc[first["image_id"]]
+            photo_panel(row[0], view, photo, archs[0], title)
             for j, kind in enumerate(("bagging", "stacking")):
                 extra = f" (R² {ens.loc[kind, 'r2']:.2f})" if "r2" in ens.columns else ""
-                _signed(row[1 + j], map_array(ens.loc[kind]), f"{kind} ({first['n_variants']} variants){extra}", fig)
+                label = f"{kind} ({first['n_variants']} variants){extra}"
+                _signed(row[1 + j], map_array(ens.loc[kind]), label, fig, view.cue_mask(photo, archs[0]))
             for j, arch in enumerate(archs):
                 single = first_variant(singles[f"single_{method}_{arch}_{i}"], first["image_id"])
-                _signed(
-                    row[3 + j], map_array(single), f"{arch.replace('efficientnet_', '')} seed {single['seed']}", fig
-                )
+                label = f"{arch.replace('efficientnet_', '')} seed {single['seed']}"
+                _signed(row[3 + j], map_array(single), label, fig, view.cue_mask(photo, arch))
             r += 1
     return fig
 
@@ -177,4 +179,28 @@ def fig6_consistency_vs_localization(inputs: dict[str, str]):
         ax.set_ylim(0, 1)
         ax.legend(fontsize=7, loc="lower right")
         panel_label(ax, ascii_uppercase[k])
+    return fig
+
+
+def fig_seed_grid(inputs: dict[str, str], view: ModelView):
+    """One method's maps of every seed of one architecture, side by side, on the explained test
+    image where they agree most and the one where they agree least (within-architecture r,
+    mean over pairs of seeds); planted cues outlined."""
+    maps = read_parquets(inputs[k] for k in sorted(inputs) if k.startswith("maps_"))
+    arch = maps["arch"].iloc[0]
+    within = read_parquet(inputs["within"])
+    within = within[(within["arch"] == arch) & (within["subset"] == "test")].set_index("image_id")["pearson"]
+    within = within[within.index.isin(set(maps["image_id"]))].sort_values()
+    images = image_table(inputs["images"])
+    seeds = sorted(maps["seed"].unique())
+    method = maps["method"].iloc[0]
+    fig, axes = new_figure(1 + len(seeds), width=1.55, height=1.7, nrows=2)
+    for r, (label, image_id) in enumerate((("most consistent", within.index[-1]), ("least", within.index[0]))):
+        photo_panel(axes[r, 0], view, images.loc[image_id], arch, f"{label}\n{image_id}: r {within[image_id]:.2f}")
+        cues = view.cue_mask(images.loc[image_id], arch)
+        rows = maps[maps["image_id"] == image_id].set_index("seed")
+        for j, seed in enumerate(seeds):
+            _signed(axes[r, 1 + j], map_array(rows.loc[seed]), f"seed {seed}", fig, cues, colorbar=False)
+    title = f"{METHOD_LABEL[method]} maps of {arch}, every seed (each on its own scale; red raises the prediction)"
+    fig.suptitle(title, fontsize=9)
     return fig

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from string import ascii_uppercase
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -95,4 +96,58 @@ def fig8_faithfulness(inputs: dict[str, str]):
             ax.set_ylabel("|Δ prediction| (rating units)")
         panel_label(ax, ascii_uppercase[k])
     fig.legend(loc="outside lower center", ncol=3, fontsize=6, frameon=False)
+    return fig
+
+
+#: Table 9's criteria as the forest plot shows them: column, axis label, the chance (or
+#: no-effect) value drawn as a dashed line.
+FOREST_CRITERIA = (
+    ("within_r", "within-architecture r", 0.0),
+    ("across_r", "across-architecture r", 0.0),
+    ("auroc", "cue AUROC (0.5 = chance)", 0.5),
+    ("faithfulness_gap", "faithfulness gap (MoRF − LeRF)", 0.0),
+)
+
+
+def fig9_scorecard_forest(inputs: dict[str, str]):
+    """Table 9 at a glance: per criterion, each method × architecture's mean with its 95% CI
+    over images, and the chance line; a hollow marker where the method fails a sanity check."""
+    table = pd.read_csv(inputs["table"])
+    criteria = [c for c in FOREST_CRITERIA if f"{c[0]}_mean" in table and table[f"{c[0]}_mean"].notna().any()]
+    methods = [m for m in METHOD_ORDER if m in set(table["method"])]
+    table = table.assign(order=table["method"].map(methods.index)).sort_values(["order", "arch"], kind="stable")
+    archs = sorted(table["arch"].unique())
+    colours = {arch: f"C{k}" for k, arch in enumerate(archs)}
+    y = np.arange(len(table))[::-1]
+    names = [f"{METHOD_LABEL[m]} · {a.replace('efficientnet_', '')}" for m, a in zip(table["method"], table["arch"])]
+    fig, axes = new_figure(len(criteria), width=2.5, height=0.9 + 0.28 * len(table))
+    for k, (column, label, chance) in enumerate(criteria):
+        ax = axes[0, k]
+        for (_, row), yy in zip(table.iterrows(), y):
+            mean, low, high = row[f"{column}_mean"], row[f"{column}_low"], row[f"{column}_high"]
+            if pd.isna(mean):
+                continue
+            passed = str(row.get("sanity", "pass")).startswith("pass")
+            ax.errorbar(
+                mean,
+                yy,
+                xerr=[[mean - low], [high - mean]] if pd.notna(low) else None,
+                fmt="o",
+                ms=4,
+                color=colours[row["arch"]],
+                mfc=colours[row["arch"]] if passed else "white",
+                capsize=2,
+                lw=1,
+            )
+        ax.axvline(chance, color="0.4", ls="--", lw=0.8)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+        ax.set_xlabel(label, fontsize=8)
+        ax.set_yticks(y, [] if k else names, fontsize=7)
+        for boundary in np.flatnonzero(np.diff(table["order"].to_numpy()))[::-1]:
+            ax.axhline(y[boundary] - 0.5, color="0.85", lw=0.6)
+        panel_label(ax, ascii_uppercase[k])
+    handles = [plt.Line2D([], [], marker="o", ls="", color=colours[a], label=a) for a in archs]
+    handles.append(plt.Line2D([], [], marker="o", ls="", color="0.3", mfc="white", label="fails a sanity check"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(4, len(handles)), fontsize=6, frameon=False)
+    fig.suptitle("Scorecard (Table 9): mean and 95% CI over images", fontsize=9)
     return fig
