@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_rgba
 from PIL import Image
 from scipy import stats
 
@@ -663,7 +664,8 @@ def test_fig7_rows_per_method_columns_per_level_and_similarity_curves(tmp_path):
     each architecture per level, with the pass threshold."""
     methods = ("gradcam", "lime")
     inputs, maps, similarity = sanity_inputs(tmp_path, methods)
-    fig = draw_figure("fig7_sanity_checks", inputs)
+    inputs["images"], view = photos_with_cues(tmp_path, ["img_a", "img_b"], cued=set())
+    fig = draw_figure("fig7_sanity_checks", inputs, view)
     axes = drawn_panels(fig)
     n_columns = len(SANITY_LEVELS) + 1
     assert len(panels(fig)) == len(axes) == len(methods) * n_columns and colorbar_count(fig) == 0
@@ -859,3 +861,130 @@ def test_fig_examples_names_each_panels_seed_when_methods_explain_different_vari
     assert photo.get_title() == f"{arch}\n{EXAMPLE_IMAGE}"
     expected = ["Grad-CAM, seed 0"] + [f"MPM {side}px, seed 1" for side in PATCH_SIZES] + ["MPM mean, seed 1"]
     assert [ax.get_title() for ax in maps] == expected
+
+
+# ----------------------------------------------------------------- planted-cue outlines, scorecard forest, seed grid
+
+
+def photos_with_cues(tmp: Path, image_ids: list[str], cued: set[str]) -> tuple[str, ModelView]:
+    """8 × 8 photos of ``image_ids`` under a dataset root, a planted-cue mask (a 4 × 4 square)
+    for those in ``cued``; the image table's path and the view of the two architectures."""
+    root = tmp / "cued"
+    (root / "img").mkdir(parents=True, exist_ok=True)
+    (root / "masks").mkdir(exist_ok=True)
+    rows = []
+    for k, image_id in enumerate(image_ids):
+        pixels = np.random.default_rng(k).integers(0, 255, (SIDE, SIDE, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(root / "img" / f"{image_id}.png")
+        mask = None
+        if image_id in cued:
+            bits = np.zeros((SIDE, SIDE), np.uint8)
+            bits[2:6, 2:6] = 1
+            Image.fromarray(bits).save(root / "masks" / f"{image_id}.png")
+            mask = f"masks/{image_id}.png"
+        rows.append({"image_id": image_id, "path": f"img/{image_id}.png", "cue_mask_path": mask})
+    view = ModelView(root, {arch: {"resize": SIDE, "crop": SIDE} for arch in ARCHS})
+    return write_table(tmp, "cued_images", rows), view
+
+
+def test_fig7_outlines_the_planted_cues_on_every_map(tmp_path):
+    inputs, _, _ = sanity_inputs(tmp_path, ("gradcam", "mpm"))
+    inputs["images"], view = photos_with_cues(tmp_path, ["img_a", "img_b"], cued={"img_a"})
+    fig = draw_figure("fig7_sanity_checks", inputs, view)
+    grid = {grid_position(ax): ax for ax in drawn_panels(fig)}
+    maps = [ax for (i, j), ax in grid.items() if ax.images]
+    assert len(maps) == 2 * len(SANITY_LEVELS)
+    # the 4 × 4 square's outline: one closed contour around it on every map panel
+    for ax in maps:
+        (outline,) = ax.lines
+        xs, ys = outline.get_xdata(), outline.get_ydata()
+        assert xs.min() == pytest.approx(1.5) and xs.max() == pytest.approx(5.5) and ys.max() == pytest.approx(5.5)
+
+
+FOREST_ROWS = [
+    # method, arch, within, across, auroc, gap, sanity
+    ("mpm", "efficientnet_lite0", (0.75, 0.6, 0.85), (0.0, -0.5, 0.4), (0.56, 0.49, 0.61), (1.1, 0.0, 3.0), "pass"),
+    ("gradcam", "random_lite0", (0.3, 0.2, 0.5), (0.2, -0.1, 0.4), (0.52, 0.5, 0.53), (0.0, -0.1, 0.1), "pass"),
+    ("gradcam", "efficientnet_lite0", (0.55, 0.4, 0.7), (0.4, 0.2, 0.6), (0.68, 0.6, 0.76), (0.9, 0.2, 2.3), "fail"),
+]
+FOREST_CRITERIA = ("within_r", "across_r", "auroc", "faithfulness_gap")
+
+
+def test_fig9_forest_plot_draws_each_cell_with_its_ci_and_the_chance_lines(tmp_path):
+    rows = []
+    for method, arch, *cells, sanity in FOREST_ROWS:
+        row = {"method": method, "arch": arch, "sanity": sanity}
+        for criterion, (mean, low, high) in zip(FOREST_CRITERIA, cells):
+            row |= {f"{criterion}_mean": mean, f"{criterion}_low": low, f"{criterion}_high": high}
+        rows.append(row)
+    path = tmp_path / "table9_scorecard.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    fig = draw_figure("fig9_scorecard_forest", {"table": str(path)})
+    axes = drawn_panels(fig)
+    assert len(axes) == 4 and [panel_letters(ax) for ax in axes] == [["A"], ["B"], ["C"], ["D"]]
+    # rows top to bottom in the registry's method order (Grad-CAM before MPM), archs sorted
+    order = [("gradcam", "efficientnet_lite0"), ("gradcam", "random_lite0"), ("mpm", "efficientnet_lite0")]
+    ticks = sorted(zip(axes[0].get_yticks(), (t.get_text() for t in axes[0].get_yticklabels())), reverse=True)
+    assert [label for _, label in ticks] == [f"{LABEL[m]} · {SHORT[a]}" for m, a in order]
+    by_key = {(m, a): (cells, sanity) for m, a, *cells, sanity in FOREST_ROWS}
+    for k, (ax, chance) in enumerate(zip(axes, (0.0, 0.0, 0.5, 0.0))):
+        assert [line.get_xdata()[0] for line in ax.lines if line.get_linestyle() == "--"] == [chance]
+        points = [c for c in ax.containers]
+        assert len(points) == 3
+        for container, key in zip(points, order):
+            mean, low, high = by_key[key][0][k]
+            marker = container.lines[0]
+            assert marker.get_xdata()[0] == pytest.approx(mean)
+            (segment,) = container.lines[2][0].get_segments()
+            assert segment[:, 0] == pytest.approx([low, high])
+            hollow = to_rgba(marker.get_markerfacecolor()) == (1.0, 1.0, 1.0, 1.0)
+            assert hollow == (by_key[key][1] != "pass")
+
+
+def test_seed_grid_shows_every_seed_on_the_most_and_least_consistent_image(tmp_path):
+    images = ["im_hi", "im_mid", "im_lo"]
+    rng = np.random.default_rng(4)
+    rows = [
+        {
+            "seed": seed,
+            "method": "mpm",
+            "arch": ARCHS[0],
+            "regime": "test",
+            "image_id": image,
+            "height": SIDE,
+            "width": SIDE,
+            "map": flat(rng.normal(size=(SIDE, SIDE))),
+        }
+        for image in images
+        for seed in (2, 0, 1)
+    ]
+    maps = pd.DataFrame(rows)
+    within = pd.DataFrame(
+        [
+            {"arch": ARCHS[0], "image_id": "im_hi", "pearson": 0.9, "subset": "test"},
+            {"arch": ARCHS[0], "image_id": "im_mid", "pearson": 0.5, "subset": "test"},
+            {"arch": ARCHS[0], "image_id": "im_lo", "pearson": 0.1, "subset": "test"},
+            {"arch": ARCHS[0], "image_id": "im_mid", "pearson": 0.99, "subset": "train"},  # another subset
+            {"arch": ARCHS[1], "image_id": "im_lo", "pearson": 0.95, "subset": "test"},  # another arch
+        ]
+    )
+    images_path, view = photos_with_cues(tmp_path, images, cued={"im_lo"})
+    inputs = {
+        "images": images_path,
+        "within": write_table(tmp_path, "within_mpm", within),
+        "maps_0": write_table(tmp_path, "maps_a", maps.iloc[:4]),
+        "maps_1": write_table(tmp_path, "maps_b", maps.iloc[4:]),
+    }
+    fig = draw_figure("fig_seed_grid_mpm", inputs, view)
+    grid = {grid_position(ax): ax for ax in drawn_panels(fig)}
+    assert sorted(grid) == [(r, c) for r in range(2) for c in range(4)]
+    assert grid[0, 0].get_title() == "most consistent\nim_hi: r 0.90"
+    assert grid[1, 0].get_title() == "least\nim_lo: r 0.10"
+    for r, image in enumerate(("im_hi", "im_lo")):
+        for c, seed in enumerate((0, 1, 2)):
+            ax = grid[r, 1 + c]
+            assert ax.get_title() == f"seed {seed}"
+            row = maps[(maps.image_id == image) & (maps.seed == seed)].iloc[0]
+            np.testing.assert_allclose(ax.images[0].get_array(), np.asarray(row["map"]).reshape(SIDE, SIDE))
+            assert len(ax.lines) == (1 if image == "im_lo" else 0)  # the cue outline where there is a cue
+    assert colorbar_count(fig) == 0

@@ -119,6 +119,7 @@ if LOCALIZATION and WITHIN_METHODS:
     }
 if SCORECARD:
     FIGURE_INPUTS["fig7_sanity_checks"] = {
+        "images": IMAGE_TABLE,
         "maps": sanity_file(ARCHS[0], "_maps"),
         **{f"sanity_{arch}": sanity_file(arch) for arch in ARCHS},
     }

@@ -11,7 +11,7 @@ import pandas as pd
 
 from authxai.attribution.maps import map_array
 from authxai.faithfulness import CURVES
-from authxai.figures.common import new_figure, panel_label
+from authxai.figures.common import ModelView, image_table, new_figure, outline_cues, panel_label
 from authxai.figures.consistency import METHOD_LABEL, METHOD_ORDER
 from authxai.tables import read_parquet, read_parquets
 
@@ -28,15 +28,16 @@ def _label(level: str) -> str:
     return LEVEL_LABEL.get(level, f"+ top {level.removeprefix('top')}\nstages")
 
 
-def fig7_sanity_checks(inputs: dict[str, str]):
-    """(A) one image's maps per method as the model is randomized (first architecture);
-    (B) Spearman r of |original| and |randomized| maps per level, mean over images, per
-    architecture; a method passes below the dashed line."""
+def fig7_sanity_checks(inputs: dict[str, str], view: ModelView):
+    """(A) one image's maps per method as the model is randomized (first architecture; planted
+    cues outlined); (B) Spearman r of |original| and |randomized| maps per level, mean over
+    images, per architecture; a method passes below the dashed line."""
     maps = read_parquet(inputs["maps"])
     similarity = read_parquets(p for k, p in inputs.items() if k.startswith("sanity_"))
     levels = _level_order(similarity)
     methods = [m for m in METHOD_ORDER if m in set(maps["method"])]
     image = sorted(maps["image_id"].unique())[0]
+    cues = view.cue_mask(image_table(inputs["images"]).loc[image], maps["arch"].iloc[0])
     fig, axes = new_figure(len(levels) + 1, width=1.7, height=1.75, nrows=len(methods))
     for i, method in enumerate(methods):
         rows = maps[(maps["method"] == method) & (maps["image_id"] == image)].set_index("level")
@@ -44,6 +45,8 @@ def fig7_sanity_checks(inputs: dict[str, str]):
             ax = axes[i, j]
             values = np.abs(map_array(rows.loc[level]))
             ax.imshow(values / (values.max() or 1.0), cmap="magma", vmin=0, vmax=1)
+            if cues is not None and cues.shape == values.shape:
+                outline_cues(ax, cues)
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
