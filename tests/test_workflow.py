@@ -480,6 +480,7 @@ def test_config_chooses_which_variants_get_mpm(tiny_workdir):
 
 #: Rules downstream of the MPM maps (what `--forcerun mpm` may rerun besides mpm itself).
 MPM_CONSUMERS = {
+    "explorer",
     "consistency_within",
     "consistency_across",
     "consistency_relations",
@@ -672,7 +673,9 @@ def test_paper_config_dry_run_lists_the_complete_dag(tmp_path):
     for rule in ("table_pruning", "table_lime_fidelity", "table_consistency_vs_behaviour", "table_across_prototypes"):
         assert jobs[rule] == 1, rule
     assert jobs["table_ensemble_lime_vs_mpm"] == 1
-    assert jobs["figure"] == 22 and jobs["table_consistency"] == 1  # + Figures 7, 8 (sanity, faithfulness)
+    # + Figures 7, 8 (sanity, faithfulness), 9 (the scorecard's forest plot), a seed grid per method
+    assert jobs["figure"] == 26 and jobs["table_consistency"] == 1
+    assert jobs["explorer"] == 1
     assert jobs["sanity"] == 6 and jobs["faithfulness"] == 3 * 6 and jobs["scorecard"] == 1
     assert not (work / "results").exists()
 
