@@ -222,7 +222,9 @@ def explorer_inputs(wildcards=None):
     """What the explorer shows besides the maps: prototypes, ensembles, consistency,
     localization (planted-cue study) and the variants' predictions."""
     return {
-        "maps": list(dict.fromkeys(p for paths in explorer_maps().values() for p in paths)),
+        "maps": list(
+            dict.fromkeys(p for paths in explorer_maps().values() for p in paths)
+        ),
         "prototypes": [across_file(m, "prototypes") for m in ACROSS_METHODS],
         "ensembles": [path for m in ENSEMBLE_METHODS for path in ensemble_maps(m)],
         "within": [within_file(m) for m in WITHIN_METHODS],
