@@ -29,7 +29,7 @@ from PIL import Image
 
 from authxai.attribution.maps import map_array, segments_array
 from authxai.progress import Progress
-from authxai.tables import atomic_write, provenance
+from authxai.tables import atomic_write, provenance, read_parquet
 
 #: index.html, explorer.js and explorer.css: package data copied next to the data.
 PAGE_DIR = Path(__file__).resolve().parent / "explorer_page"
@@ -38,12 +38,19 @@ CUE_RGBA = (255, 0, 255, 255)
 BORDER_RGBA = (255, 220, 0, 200)
 #: The variant names besides seeds: an architecture's prototype and the ensembles' maps.
 PROTOTYPE = "prototype"
+#: The per-image tables of numbers the page shows beside the maps.
+NUMBERS = ("predictions", "within", "across", "localization")
+
+
+def _pool_factor(shape: tuple[int, ...], max_size: int) -> int:
+    """The integer factor that brings the longer side of ``shape`` to at most ``max_size``."""
+    return math.ceil(max(shape) / max_size)
 
 
 def pooled(values: np.ndarray, max_size: int) -> np.ndarray:
     """``values`` (H, W) box-averaged so that neither side exceeds ``max_size`` (unchanged when
     it already fits): the same integer factor on both sides keeps the aspect ratio."""
-    factor = math.ceil(max(values.shape) / max_size)
+    factor = _pool_factor(values.shape, max_size)
     if factor <= 1:
         return np.asarray(values, dtype=np.float32)
     h, w = (math.ceil(n / factor) for n in values.shape)
@@ -81,18 +88,12 @@ def outline(edges: np.ndarray, rgba: tuple[int, int, int, int]) -> str:
     return png_data_url(pixels)
 
 
-def mask_edges(mask: np.ndarray) -> np.ndarray:
-    """The boundary pixels of a boolean mask (inside pixels with a 4-neighbour outside)."""
+def edges(labels: np.ndarray) -> np.ndarray:
+    """The boundary pixels of a label image — a cue mask or LIME's superpixels (pixels with a
+    4-neighbour of another label)."""
     from skimage.segmentation import find_boundaries  # scikit-image: only when a page is built
 
-    return find_boundaries(mask, mode="inner")
-
-
-def segment_edges(segments: np.ndarray) -> np.ndarray:
-    """The borders between LIME superpixels."""
-    from skimage.segmentation import find_boundaries
-
-    return find_boundaries(segments, mode="inner")
+    return find_boundaries(labels, mode="inner")
 
 
 def _finite(value) -> float | None:
@@ -116,7 +117,7 @@ def _json(value):
     return value
 
 
-def map_entries(rows: pd.DataFrame, max_size: int, borders: dict[str, str], view_of: Mapping[str, str]) -> list[dict]:
+def map_entries(rows: pd.DataFrame, max_size: int, borders: dict[str, str]) -> list[dict]:
     """Page entries of attribution rows (one per row): the map quantized, what it is (method,
     regime, arch, variant, seed) and, for LIME, the key of its superpixel borders in
     ``borders`` (filled here; a segmentation shared by several maps is stored once)."""
@@ -128,14 +129,13 @@ def map_entries(rows: pd.DataFrame, max_size: int, borders: dict[str, str], view
             "arch": row["arch"],
             "variant": row["variant"],
             "seed": None if pd.isna(row.get("seed")) else int(row["seed"]),
-            "view": view_of.get(row["arch"]),
             **quantize(map_array(row), max_size),
         }
         if "segments" in row.index and isinstance(row["segments"], list | np.ndarray):
             segments = segments_array(row)
             key = f"s{zlib.crc32(np.ascontiguousarray(segments, dtype=np.int32).tobytes()):08x}"
             if key not in borders:
-                borders[key] = outline(segment_edges(pooled_labels(segments, max_size)), BORDER_RGBA)
+                borders[key] = outline(edges(pooled_labels(segments, max_size)), BORDER_RGBA)
             entry["borders"] = key
         entries.append(entry)
     return entries
@@ -143,7 +143,7 @@ def map_entries(rows: pd.DataFrame, max_size: int, borders: dict[str, str], view
 
 def pooled_labels(labels: np.ndarray, max_size: int) -> np.ndarray:
     """Labels subsampled (nearest) to the grid :func:`pooled` gives a map of the same shape."""
-    factor = math.ceil(max(labels.shape) / max_size)
+    factor = _pool_factor(labels.shape, max_size)
     return labels[::factor, ::factor] if factor > 1 else labels
 
 
@@ -159,13 +159,14 @@ def image_record(
     """Everything the page shows of one image.
 
     ``views``: view key -> ``{"photo": data URL, "cues": data URL or None}`` (one per distinct
-    preprocessing geometry; ``view_of`` maps each architecture to its key). ``maps``: attribution
+    preprocessing geometry; ``view_of`` maps each architecture to its key, which is how the page
+    finds a map's photo; the ensembles' maps use the first view). ``maps``: attribution
     rows of this image with a ``variant`` column (``seed <n>``, ``prototype``, ``bagging``,
     ``stacking``). ``numbers``: ``predictions``, ``within``, ``across`` and ``localization``
     tables of this image (None where the run has none).
     """
     borders: dict[str, str] = {}
-    entries = map_entries(maps, max_size, borders, view_of)
+    entries = map_entries(maps, max_size, borders)
     return {
         "id": image["image_id"],
         "mos": _finite(image.get("mos_authenticity")),
@@ -259,13 +260,13 @@ class _Tables:
         if path not in self.cache:
             if len(self.cache) >= self.keep:
                 self.cache.pop(next(iter(self.cache)))
-            self.cache[path] = pd.read_parquet(path)
+            self.cache[path] = read_parquet(path)
         table = self.cache[path]
         return table[table["image_id"] == image_id]
 
 
-def _of_image(table: pd.DataFrame | None, image_id: str, column: str = "image_id") -> pd.DataFrame | None:
-    return None if table is None else table[table[column] == image_id]
+def _of_image(table: pd.DataFrame | None, image_id: str) -> pd.DataFrame | None:
+    return None if table is None else table[table["image_id"] == image_id]
 
 
 def build_explorer(
@@ -288,11 +289,10 @@ def build_explorer(
     ``view``: an :class:`authxai.figures.common.ModelView` (photos and cue masks as each
     architecture saw them). Returns the sizes written (bytes).
     """
-    archs = sorted({a for paths in maps_of.values() for a in _archs_of(paths)}) or sorted(view.preprocess)
     view_of = {arch: "{resize}/{crop}".format(**view.geometry(arch)) for arch in view.preprocess}
     reader = _Tables(keep=max((len(p) for p in maps_of.values()), default=1))
     order = sorted(roles, key=lambda i: (tuple(maps_of.get(i, [])), i))
-    entries, sizes = [], {}
+    entries, sizes, methods = [], {}, set()
     progress = Progress("explorer images", len(order))
     for image_id in order:
         image = images.loc[image_id]
@@ -303,7 +303,7 @@ def build_explorer(
                 mask = view.cue_mask(image, arch)
                 views[key] = {
                     "photo": png_data_url(view.photo(image, arch)),
-                    "cues": None if mask is None else outline(mask_edges(mask), CUE_RGBA),
+                    "cues": None if mask is None else outline(edges(mask), CUE_RGBA),
                 }
         parts = [variant_rows(reader.rows(path, image_id)) for path in maps_of.get(image_id, [])]
         if tables.get("prototypes") is not None:
@@ -314,22 +314,13 @@ def build_explorer(
             ens = _of_image(tables["ensembles"], image_id)
             parts.append(variant_rows(ens, regime="val", arch="ensemble", seed=None, variant=ens["kind"].tolist()))
         maps = pd.concat([p for p in parts if p is not None and len(p)], ignore_index=True) if parts else pd.DataFrame()
-        numbers = {name: _of_image(tables.get(name), image_id) for name in ("within", "localization", "predictions")}
-        numbers["across"] = _of_image(tables.get("across"), image_id)
+        numbers = {name: _of_image(tables.get(name), image_id) for name in NUMBERS}
+        methods.update(maps["method"] if len(maps) else [])
         record = image_record(row, roles[image_id], views, view_of, maps, numbers, max_size)
         sizes[image_id] = write_image(data_dir, record)
         entries.append(index_entry(record))
         progress.advance()
     progress.close()
-    study = {"methods": sorted({m for m in _column(tables, "method")}), "archs": archs}
+    study = {"methods": sorted(methods), "archs": sorted(view.preprocess)}
     sizes["index"] = write_page(out_html, data_dir, entries, study, config)
     return sizes
-
-
-def _archs_of(paths: Iterable[str]) -> list[str]:
-    # results/attributions/<method>/<regime>/<arch>/<chunk>.parquet
-    return [Path(p).parent.name for p in paths]
-
-
-def _column(tables: Mapping[str, pd.DataFrame | None], column: str) -> list:
-    return [v for t in tables.values() if t is not None and column in t.columns for v in t[column].unique()]

@@ -192,7 +192,7 @@ def figure_view(wildcards):
     }
 
 
-def explorer_roles():
+def _explorer_roles():
     """Image -> its role in the explorer's list: an explained test image, a training-pool
     image (test regime), or an image explained by the ensembles' variants (val regime).
     """
@@ -204,18 +204,19 @@ def explorer_roles():
     return roles
 
 
-def explorer_maps():
-    """Image -> the attribution tables holding its maps (every method, regime and arch)."""
-    return {
-        image: [
-            path
-            for method in METHODS
-            for regime in REGIMES
-            if image in CHUNK_OF[regime]
-            for path in method_maps(method, regime, [image])
-        ]
-        for image in explorer_roles()
-    }
+#: Image -> its role in the explorer (computed once: the rule's params and inputs read it).
+EXPLORER_ROLES = _explorer_roles()
+#: Image -> the attribution tables holding its maps (every method, regime and arch).
+EXPLORER_MAPS = {
+    image: [
+        path
+        for method in METHODS
+        for regime in REGIMES
+        if image in CHUNK_OF[regime]
+        for path in method_maps(method, regime, [image])
+    ]
+    for image in EXPLORER_ROLES
+}
 
 
 def explorer_inputs(wildcards=None):
@@ -223,7 +224,7 @@ def explorer_inputs(wildcards=None):
     localization (planted-cue study) and the variants' predictions."""
     return {
         "maps": list(
-            dict.fromkeys(p for paths in explorer_maps().values() for p in paths)
+            dict.fromkeys(p for paths in EXPLORER_MAPS.values() for p in paths)
         ),
         "prototypes": [across_file(m, "prototypes") for m in ACROSS_METHODS],
         "ensembles": [path for m in ENSEMBLE_METHODS for path in ensemble_maps(m)],

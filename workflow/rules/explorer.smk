@@ -18,8 +18,8 @@ rule explorer:
     resources:
         **job_resources(mem_mb=8000, runtime=120),
     params:
-        roles=explorer_roles(),
-        maps=explorer_maps(),
+        roles=EXPLORER_ROLES,
+        maps=EXPLORER_MAPS,
         view={
             "root": config["dataset"]["root"],
             "preprocess": {arch: preprocess(arch) for arch in ARCHS},

@@ -131,7 +131,8 @@ const authxaiExplorer = (() => {
       empty.textContent = "no map";
       figure.append(empty);
     } else {
-      const view = record.views[entry.view] || Object.values(record.views)[0];
+      // The architecture's preprocessing (ensembles combine architectures: the first view).
+      const view = record.views[record.archs[entry.arch]] || Object.values(record.views)[0];
       const photo = await picture(view.photo);
       const canvas = document.createElement("canvas");
       const zoom = size / Math.max(photo.width, photo.height);

@@ -25,8 +25,7 @@ def _signed(ax, values: np.ndarray, title: str, fig, cues: np.ndarray | None = N
     the planted cues outlined where ``cues`` (a mask in the map's pixel grid) is given."""
     lim = float(np.abs(values).max()) or 1.0
     im = ax.imshow(values, cmap="RdBu_r", norm=TwoSlopeNorm(0, -lim, lim))
-    if cues is not None and cues.shape == values.shape:
-        outline_cues(ax, cues)
+    outline_cues(ax, cues, values.shape)
     ax.set_title(title, fontsize=8)
     ax.axis("off")
     if colorbar:

@@ -92,11 +92,12 @@ class ModelView:
         return np.asarray(resize_and_crop(label, nearest=True, **self.geometry(arch))) > 0
 
 
-def outline_cues(ax, mask: np.ndarray | None) -> None:
-    """The planted cues' outlines over a panel in the same pixel grid (nothing without a mask)."""
+def outline_cues(ax, mask: np.ndarray | None, grid: tuple[int, ...] | None = None) -> None:
+    """The planted cues' outlines over a panel in the same pixel grid (nothing without a mask,
+    or when the panel's ``grid`` shape is given and the mask's is another)."""
     from skimage.measure import find_contours
 
-    if mask is None:
+    if mask is None or (grid is not None and mask.shape != tuple(grid)):
         return
     for contour in find_contours(mask.astype(np.float32), 0.5):
         ax.plot(contour[:, 1], contour[:, 0], color=CUE_OUTLINE_COLOUR, linewidth=0.8)

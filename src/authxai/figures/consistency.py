@@ -9,12 +9,12 @@ from string import ascii_uppercase
 import numpy as np
 import pandas as pd
 
-from authxai.attribution.maps import map_array
+from authxai.attribution.maps import map_array, read_attributions
 from authxai.attribution.methods import METHODS
 from authxai.consistency import across_matrix, across_matrix_ci, relation
 from authxai.figures.attribution import _signed
 from authxai.figures.common import ModelView, first_variant, image_table, new_figure, panel_label, photo_panel
-from authxai.tables import read_parquet, read_parquets
+from authxai.tables import read_parquet
 
 #: Panel order: the registry's (the paper's Figure 3: (A) Grad-CAM, (B) MPM, (C) LIME).
 METHOD_ORDER = tuple(METHODS)
@@ -145,14 +145,15 @@ def fig5_ensemble_maps(inputs: dict[str, str], view: ModelView):
             title = f"{first['image_id']}\n{METHOD_LABEL[method]}"
             photo = photos.loc[first["image_id"]]
             photo_panel(row[0], view, photo, archs[0], title)
+            cues = {arch: view.cue_mask(photo, arch) for arch in archs}  # each mask file read once
             for j, kind in enumerate(("bagging", "stacking")):
                 extra = f" (R² {ens.loc[kind, 'r2']:.2f})" if "r2" in ens.columns else ""
                 label = f"{kind} ({first['n_variants']} variants){extra}"
-                _signed(row[1 + j], map_array(ens.loc[kind]), label, fig, view.cue_mask(photo, archs[0]))
+                _signed(row[1 + j], map_array(ens.loc[kind]), label, fig, cues[archs[0]])
             for j, arch in enumerate(archs):
                 single = first_variant(singles[f"single_{method}_{arch}_{i}"], first["image_id"])
                 label = f"{arch.replace('efficientnet_', '')} seed {single['seed']}"
-                _signed(row[3 + j], map_array(single), label, fig, view.cue_mask(photo, arch))
+                _signed(row[3 + j], map_array(single), label, fig, cues[arch])
             r += 1
     return fig
 
@@ -186,7 +187,9 @@ def fig_seed_grid(inputs: dict[str, str], view: ModelView):
     """One method's maps of every seed of one architecture, side by side, on the explained test
     image where they agree most and the one where they agree least (within-architecture r,
     mean over pairs of seeds); planted cues outlined."""
-    maps = read_parquets(inputs[k] for k in sorted(inputs) if k.startswith("maps_"))
+    # only what the panels draw: the chunk tables also hold LIME's segments and perturbations
+    paths = [inputs[k] for k in sorted(inputs) if k.startswith("maps_")]
+    maps = read_attributions(paths, columns=["method", "arch", "seed", "height", "width", "map"])
     arch = maps["arch"].iloc[0]
     within = read_parquet(inputs["within"])
     within = within[(within["arch"] == arch) & (within["subset"] == "test")].set_index("image_id")["pearson"]

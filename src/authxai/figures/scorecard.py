@@ -45,8 +45,7 @@ def fig7_sanity_checks(inputs: dict[str, str], view: ModelView):
             ax = axes[i, j]
             values = np.abs(map_array(rows.loc[level]))
             ax.imshow(values / (values.max() or 1.0), cmap="magma", vmin=0, vmax=1)
-            if cues is not None and cues.shape == values.shape:
-                outline_cues(ax, cues)
+            outline_cues(ax, cues, values.shape)
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
