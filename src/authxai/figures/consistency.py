@@ -204,6 +204,7 @@ def fig_seed_grid(inputs: dict[str, str], view: ModelView):
         rows = maps[maps["image_id"] == image_id].set_index("seed")
         for j, seed in enumerate(seeds):
             _signed(axes[r, 1 + j], map_array(rows.loc[seed]), f"seed {seed}", fig, cues, colorbar=False)
-    title = f"{METHOD_LABEL[method]} maps of {arch}, every seed (each on its own scale; red raises the prediction)"
+    # two lines: with few seeds the figure is narrower than one line of title
+    title = f"{METHOD_LABEL[method]} maps of {arch}, every seed\n(each on its own scale; red raises the prediction)"
     fig.suptitle(title, fontsize=9)
     return fig
