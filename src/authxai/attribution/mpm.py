@@ -43,6 +43,7 @@ def mpm_drops(
     stride: int = 1,
     batch_size: int = 64,
     baseline: float = 0.0,
+    occluded: Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """(V, S, H, W) raw drops f(x) − f(x_masked) of ``V`` outputs of ``forward`` for one image.
 
@@ -50,7 +51,10 @@ def mpm_drops(
     computed on a grid of centres and interpolated bilinearly to every pixel. The drops are
     differences of float32 outputs; what precision ``forward`` computes in is its own choice
     (:class:`~authxai.attribution.variants.SharedTrunkVariants` runs float32 unless asked for
-    bf16).
+    bf16). ``occluded(rows, cols, side)``, when given, computes the outputs of the masked
+    images in place of masking and ``forward`` (e.g.
+    :meth:`~authxai.attribution.variants.SharedTrunkVariants.occluded`, which recomputes only
+    what each patch changes).
     """
     device = image.device
     _, height, width = image.shape
@@ -59,19 +63,22 @@ def mpm_drops(
     rows = torch.as_tensor(rr.ravel(), device=device)
     cols = torch.as_tensor(cc.ravel(), device=device)
 
-    def run(x: torch.Tensor) -> torch.Tensor:
-        return forward(x).float()
+    def masked(rows: torch.Tensor, cols: torch.Tensor, side: int) -> torch.Tensor:
+        masks = patch_masks(height, width, rows, cols, side)
+        return forward(
+            torch.where(masks[:, None], torch.as_tensor(baseline, dtype=image.dtype, device=device), image[None])
+        )
 
-    base = run(image[None])[0]  # (V,)
+    occluded = occluded or masked
+    base = forward(image[None]).float()[0]  # (V,)
     out = []
     progress = Progress("MPM masked images", len(rows) * len(patch_sizes))
     for side in patch_sizes:
         drops = []
         for lo in range(0, len(rows), batch_size):
-            masks = patch_masks(height, width, rows[lo : lo + batch_size], cols[lo : lo + batch_size], side)
-            x = torch.where(masks[:, None], torch.as_tensor(baseline, dtype=image.dtype, device=device), image[None])
-            drops.append(base[None] - run(x))  # (n, V)
-            progress.advance(len(masks))  # a stride-1 image runs for minutes
+            batch_rows, batch_cols = rows[lo : lo + batch_size], cols[lo : lo + batch_size]
+            drops.append(base[None] - occluded(batch_rows, batch_cols, side).float())  # (n, V)
+            progress.advance(len(batch_rows))  # a stride-1 image runs for minutes
         grid = torch.cat(drops).T.reshape(-1, len(rows_1d), len(cols_1d))  # (V, h, w)
         if stride > 1:
             grid = _interpolate(grid, rows_1d, cols_1d, height, width)
@@ -141,7 +148,8 @@ def mpm_rows(
     """MPM of every variant of one image (a row per variant): the mean over scales as the map,
     the raw drops of every scale (the ensembles combine those) and the settings that made them."""
     sizes = tuple(cfg["patch_sizes"])
-    drops = mpm_drops(variants, image, sizes, cfg["stride"], cfg["batch_size"]).cpu().numpy()
+    occluded = variants.occluded(image) if cfg.get("incremental", True) else None
+    drops = mpm_drops(variants, image, sizes, cfg["stride"], cfg["batch_size"], occluded=occluded).cpu().numpy()
     return [
         {"map": d.mean(axis=0), "drops": flat_per_scale(d), "patch_sizes": list(sizes), "stride": cfg["stride"]}
         for d in drops

@@ -6,11 +6,13 @@ images needs one trunk pass for all variants; only the cheap tail + head run per
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from authxai.attribution.occlusion import PatchOcclusion
 from authxai.models.backbones import Tail, Trunk, TrunkOutput, build_backbone, on_device, split_backbone
 from authxai.models.heads import RegressionHead, load_head
 from authxai.pruning import load_pruning
@@ -84,10 +86,34 @@ class SharedTrunkVariants(nn.Module):
             cols.append(head(emb.float())[0])
         return torch.stack(cols, dim=1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-            out = self.trunk(x)
+    def _autocast(self, device: torch.device) -> torch.autocast:
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+
+    def _from_trunk_fp32(self, out: TrunkOutput) -> torch.Tensor:
         return self.from_trunk(TrunkOutput(out.act.float(), None if out.aux is None else out.aux.float()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with self._autocast(x.device):
+            out = self.trunk(x)
+        return self._from_trunk_fp32(out)
+
+    def occluded(
+        self, image: torch.Tensor, baseline: float = 0.0
+    ) -> Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]:
+        """``patched(rows, cols, side) -> (N, V)``: every variant's output on ``image`` (C, H, W)
+        with a ``side``-pixel square centred at each (row, col) set to ``baseline``. The trunk's
+        leading local stages recompute only what each square can change
+        (:class:`~authxai.attribution.occlusion.PatchOcclusion`); same outputs as masking the
+        image and calling :meth:`forward`, up to float32 summation order."""
+        with self._autocast(image.device):
+            occlusion = PatchOcclusion(self.trunk, image, baseline)
+
+        def patched(rows: torch.Tensor, cols: torch.Tensor, side: int) -> torch.Tensor:
+            with self._autocast(image.device):
+                out = occlusion.patched(rows, cols, side)
+            return self._from_trunk_fp32(out)
+
+        return patched
 
     def variant(self, k: int) -> VariantModel:
         """Variant ``k`` as a standalone scalar model (for the public per-model API)."""

@@ -313,6 +313,14 @@ class Trunk(nn.Module):
     def forward(self, x: torch.Tensor) -> TrunkOutput:
         return FAMILIES[self.family].trunk(self.model, x)
 
+    def stages(self) -> list[nn.Module]:
+        """The local stages the trunk starts with (:attr:`Family.stages`; may be empty)."""
+        return FAMILIES[self.family].stages(self.model)
+
+    def finish(self, x: torch.Tensor) -> TrunkOutput:
+        """The trunk's output from the last stage's output."""
+        return FAMILIES[self.family].finish(self.model, x)
+
 
 class Tail(nn.Module):
     """(act, aux[, channel_mask]) -> pooled embedding (family-specific forward)."""
@@ -327,8 +335,8 @@ class Tail(nn.Module):
         return FAMILIES[self.family].tail(self.model, _mask(act, channel_mask), aux)
 
 
-def _vgg_trunk(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
-    return TrunkOutput(m.features[: _vgg_cut(m)](x))
+def _vgg_stages(m: nn.Module) -> list[nn.Module]:
+    return list(m.features[: _vgg_cut(m)])
 
 
 def _vgg_cut(m: nn.Module) -> int:
@@ -341,9 +349,12 @@ def _vgg_tail(m: nn.Module, act: torch.Tensor, aux: torch.Tensor | None) -> torc
     return m.classifier[:5](x)  # fc6, ReLU, Dropout (eval: identity), fc7, ReLU
 
 
-def _resnet_trunk(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
-    x = m.maxpool(m.relu(m.bn1(m.conv1(x))))
-    x = m.layer4[:-1](m.layer3(m.layer2(m.layer1(x))))
+def _resnet_stages(m: nn.Module) -> list[nn.Module]:
+    stem = nn.Sequential(m.conv1, m.bn1, m.relu, m.maxpool)
+    return [stem, *m.layer1, *m.layer2, *m.layer3, *m.layer4[:-1]]
+
+
+def _resnet_finish(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
     block = m.layer4[-1]
     identity = x if block.downsample is None else block.downsample(x)
     out = block.relu(block.bn1(block.conv1(x)))
@@ -356,12 +367,13 @@ def _resnet_tail(m: nn.Module, act: torch.Tensor, aux: torch.Tensor | None) -> t
     return torch.flatten(m.avgpool(block.relu(block.bn3(act) + aux)), 1)
 
 
-def _densenet_trunk(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
-    f = m.features
-    names = [n for n, _ in f.named_children()]
-    for name in names[: names.index("denseblock4")]:
-        x = getattr(f, name)(x)
-    layers = list(f.denseblock4.children())
+def _densenet_stages(m: nn.Module) -> list[nn.Module]:
+    names = [n for n, _ in m.features.named_children()]
+    return [getattr(m.features, name) for name in names[: names.index("denseblock4")]]
+
+
+def _densenet_finish(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
+    layers = list(m.features.denseblock4.children())
     features = [x]
     for layer in layers[:-1]:
         features.append(layer(features))
@@ -376,7 +388,12 @@ def _densenet_tail(m: nn.Module, act: torch.Tensor, aux: torch.Tensor | None) ->
     return torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)
 
 
-def _effnet_trunk(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
+def _no_stages(m: nn.Module) -> list[nn.Module]:
+    return []
+
+
+def _effnet_finish(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
+    # squeeze-excitation in every MBConv block: global from the first block on, so no local stages
     return TrunkOutput(m.features[8][0](m.features[:8](x)))
 
 
@@ -384,8 +401,13 @@ def _effnet_tail(m: nn.Module, act: torch.Tensor, aux: torch.Tensor | None) -> t
     return torch.flatten(m.avgpool(m.features[8][2](m.features[8][1](act))), 1)
 
 
-def _lite_trunk(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
-    return TrunkOutput(m.conv_head(m.blocks(m.bn1(m.conv_stem(x)))))
+def _lite_stages(m: nn.Module) -> list[nn.Module]:
+    # EfficientNet-Lite has no squeeze-excitation: every block is local
+    return [nn.Sequential(m.conv_stem, m.bn1), *(block for stage in m.blocks for block in stage), m.conv_head]
+
+
+def _as_trunk_output(m: nn.Module, x: torch.Tensor) -> TrunkOutput:
+    return TrunkOutput(x)
 
 
 def _lite_tail(m: nn.Module, act: torch.Tensor, aux: torch.Tensor | None) -> torch.Tensor:
@@ -428,19 +450,42 @@ class Family:
     checkpoint key renaming, and whether the tail concatenates ``aux`` channels in front of the
     target channels (their position in the embedding, for SBS pruning)."""
 
-    trunk: Callable[[nn.Module, torch.Tensor], TrunkOutput]
+    #: The trunk is ``stages`` applied in turn, then ``finish``. Stages are local — an output
+    #: pixel depends on a bounded neighbourhood of input pixels (convolutions, pooling, pointwise
+    #: ops) — so an occlusion changes only its receptive field in them, which MPM exploits
+    #: (authxai.attribution.occlusion); global operations (squeeze-excitation) go in ``finish``.
+    stages: Callable[[nn.Module], list[nn.Module]]
+    finish: Callable[[nn.Module, torch.Tensor], TrunkOutput]
     tail: Callable[[nn.Module, torch.Tensor, torch.Tensor | None], torch.Tensor]
     embedding: Callable[[nn.Module, torch.Tensor], torch.Tensor]
     unused_output: tuple[str, ...]
     rename_keys: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] = _same_keys
     aux_before_target: bool = False
 
+    def trunk(self, model: nn.Module, x: torch.Tensor) -> TrunkOutput:
+        for stage in self.stages(model):
+            x = stage(x)
+        return self.finish(model, x)
+
 
 FAMILIES: dict[str, Family] = {
-    "vgg": Family(trunk=_vgg_trunk, tail=_vgg_tail, embedding=_vgg_embedding, unused_output=("classifier.6",)),
-    "resnet": Family(trunk=_resnet_trunk, tail=_resnet_tail, embedding=_resnet_embedding, unused_output=("fc",)),
+    "vgg": Family(
+        stages=_vgg_stages,
+        finish=_as_trunk_output,
+        tail=_vgg_tail,
+        embedding=_vgg_embedding,
+        unused_output=("classifier.6",),
+    ),
+    "resnet": Family(
+        stages=_resnet_stages,
+        finish=_resnet_finish,
+        tail=_resnet_tail,
+        embedding=_resnet_embedding,
+        unused_output=("fc",),
+    ),
     "densenet": Family(
-        trunk=_densenet_trunk,
+        stages=_densenet_stages,
+        finish=_densenet_finish,
         tail=_densenet_tail,
         embedding=_densenet_embedding,
         unused_output=("classifier",),
@@ -448,10 +493,18 @@ FAMILIES: dict[str, Family] = {
         aux_before_target=True,
     ),
     "efficientnet": Family(
-        trunk=_effnet_trunk, tail=_effnet_tail, embedding=_effnet_embedding, unused_output=("classifier",)
+        stages=_no_stages,
+        finish=_effnet_finish,
+        tail=_effnet_tail,
+        embedding=_effnet_embedding,
+        unused_output=("classifier",),
     ),
     "efficientnet_lite": Family(
-        trunk=_lite_trunk, tail=_lite_tail, embedding=_lite_embedding, unused_output=("classifier",)
+        stages=_lite_stages,
+        finish=_as_trunk_output,
+        tail=_lite_tail,
+        embedding=_lite_embedding,
+        unused_output=("classifier",),
     ),
 }
 
