@@ -153,9 +153,12 @@ def randomization_maps(
     cascade: list[int | None],
     seed: int = 0,
     variant_seed: int = 0,
+    precisions: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Maps of one variant (``head`` with channel ``mask`` on ``backbone``) and of its
     randomized versions, per method and image: columns method, image_id, level, stages, map.
+    Each method runs at the trunk precision of its attribution jobs (``precisions``, default
+    fp32), so the checks judge the maps the study computes.
 
     Levels: ``original``; ``head`` (head re-initialized); ``top<k>``/``all`` (head and the top
     k / all backbone stages re-initialized, one per entry of ``cascade``, None = all); ``data``
@@ -181,9 +184,12 @@ def randomization_maps(
 
     rows = []
     progress = Progress("sanity maps (model x method x image)", (1 + len(cascade)) * len(methods) * len(images))
+    precisions = precisions or {}
     for levels, stages, model, heads in models():
-        variants = SharedTrunkVariants(*split_backbone(model, arch), heads, [mask] * len(heads)).eval()
+        trunk, tail = split_backbone(model, arch)
         for method, settings in methods.items():
+            precision = precisions.get(method, "fp32")
+            variants = SharedTrunkVariants(trunk, tail, heads, [mask] * len(heads), precision).eval()
             for image_id, image in images.items():
                 who = ExplainedVariants(arch, "test", image_id, (variant_seed,) * len(heads))
                 for level, row in zip(levels, explain_variants(method, variants, image, settings, who)):

@@ -94,6 +94,11 @@ SANITY_IMAGES = explanation_sample(
     _META, EXPLAINED_TEST_IMAGES.get("test", []), config["sanity"]["n_images"]
 )
 
+#: Explained test images the faithfulness curves run on (a MOS-spread sample of Exp. 2's).
+FAITHFULNESS_IMAGES = explanation_sample(
+    _META, EXPLAINED_TEST_IMAGES.get("test", []), config["faithfulness"]["n_images"]
+)
+
 
 def _seed_subset(chosen, among, key, among_what):
     """``chosen`` ("all" or a list of seeds) as a sorted list within ``among``."""
@@ -141,3 +146,13 @@ wildcard_constraints:
         )
     ),
     experiment="|".join(EXPERIMENTS),
+
+
+def faithfulness_seeds(method):
+    """Variants whose own maps the faithfulness curves score (faithfulness.seeds)."""
+    return _seed_subset(
+        config["faithfulness"]["seeds"],
+        method_seeds(method),
+        "faithfulness.seeds",
+        f"the variants {method} explains {method_seeds(method)} (attribution.{method}.seeds)",
+    )

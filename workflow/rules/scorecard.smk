@@ -26,6 +26,10 @@ rule sanity:
     params:
         **backbone_params("attribution"),
         methods={m: config["attribution"][m] for m in METHODS},
+        precisions={
+            m: METHOD_REGISTRY[m].precision(config["attribution"]["precision"])
+            for m in METHODS
+        },
         sanity=config["sanity"],
         seed=config["seed"],
         experiment=REGIME_EXPERIMENT.get("test"),
@@ -38,16 +42,14 @@ rule sanity:
 rule faithfulness:
     """Deletion/insertion curves of each variant's own map (Experiment 2 explanation images)."""
     input:
-        maps=lambda wc: method_maps(
-            wc.method, "test", EXPLAINED_TEST_IMAGES["test"], [wc.arch]
-        ),
+        maps=lambda wc: method_maps(wc.method, "test", FAITHFULNESS_IMAGES, [wc.arch]),
         images=rules.prepare_data.output.images,
         pixels=image_inputs,
         weights=weights_input,
         heads=lambda wc: head_files(
-            REGIME_EXPERIMENT["test"], wc.arch, method_seeds(wc.method)
+            REGIME_EXPERIMENT["test"], wc.arch, faithfulness_seeds(wc.method)
         ),
-        pruning=lambda wc: pruning_files("test", wc.arch, method_seeds(wc.method)),
+        pruning=lambda wc: pruning_files("test", wc.arch, faithfulness_seeds(wc.method)),
     output:
         faithfulness_file(),
     log:
@@ -62,7 +64,7 @@ rule faithfulness:
     params:
         **backbone_params("attribution"),
         settings=config["faithfulness"],
-        images=EXPLAINED_TEST_IMAGES["test"],
+        images=FAITHFULNESS_IMAGES,
     script:
         "../scripts/faithfulness.py"
 

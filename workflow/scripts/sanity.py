@@ -55,6 +55,7 @@ def main(smk):
         cascade,
         seed=smk.params.seed,
         variant_seed=record["seed"],
+        precisions=smk.params.precisions,
     )
     for row in maps.itertuples():
         require_finite(row.map, f"sanity {row.method} map of {arch} ({row.level}) on {row.image_id}")

@@ -89,8 +89,11 @@ class Method:
         """The figure panels of one attribution row."""
         return self.panels(row) if self.panels else [Panel(map_array(row), self.label)]
 
-    def precision(self, configured: str) -> str:
-        """Trunk precision its jobs run at, given ``attribution.precision``."""
+    def precision(self, configured: str | Mapping[str, str]) -> str:
+        """Trunk precision its jobs run at, given ``attribution.precision`` (one precision for
+        every method, or a mapping per method name where a method left out runs fp32)."""
+        if not isinstance(configured, str):
+            configured = configured.get(self.name, "fp32")
         return self.fixed_precision or configured
 
 
