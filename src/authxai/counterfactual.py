@@ -11,7 +11,7 @@ variant's prediction moves: the effect of artifact *k* on variant *v* is
   variant in one forward pass (the table of the ``counterfactual`` rule);
 - :func:`variance_share` / :func:`variance_share_table`: do the heads use the cues at all —
   the share of the variance of the predictions over images that removing the cues accounts for,
-  with a bootstrap CI over images (Table 10);
+  with a bootstrap CI over images (Table 10, :func:`variance_share_display`);
 - :func:`counterfactual_truth`: a model-grounded truth per image and variant, each cue region
   weighted by how much that variant relies on it;
 - :func:`region_agreement`: whether a map ranks the regions as the counterfactual effects do
@@ -32,7 +32,7 @@ from authxai.data.adapters import open_rgb
 from authxai.data.synthetic import ARTIFACT_KINDS, planted_kinds, render_image
 from authxai.errors import fail
 from authxai.localization import to_mask_grid
-from authxai.uncertainty import bootstrap_statistic_ci
+from authxai.uncertainty import bootstrap_statistic_ci, ci_cells
 
 #: The ``artifact`` label of the counterfactual that leaves out every planted artifact.
 ALL = "all"
@@ -234,6 +234,19 @@ def variance_share_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def variance_share_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """Table 10: per architecture, the variance share of the mean over variants as
+    ``mean [low, high]``, its range over the variants, the predictions' SD and the mean
+    |effect| of removing every cue (numeric ``r2_mean/_low/_high`` beside the cell)."""
+    mean = summary[summary["kind"] == "mean"].reset_index(drop=True)
+    table = mean[["arch", "images"]].copy()
+    table["r2"] = ci_cells(mean, ["r2"])["r2"]
+    table["r2_variants"] = [f"{lo:.2f}–{hi:.2f}" for lo, hi in zip(mean["r2_min"], mean["r2_max"])]
+    table[["prediction_sd", "mean_abs_effect"]] = mean[["prediction_sd", "mean_abs_effect"]]
+    table[["r2_mean", "r2_low", "r2_high"]] = mean[["r2", "r2_low", "r2_high"]]
+    return table
 
 
 # ----------------------------------------------------------------- the model-grounded truth
