@@ -127,18 +127,21 @@ def test_counterfactual_agreement_column_and_the_cue_use_sentences(stages):
     by = card.set_index(["method", "arch"])
     assert by.loc[("right", "a"), "cf_agreement"] == pytest.approx(0.7 + 0.05 * 1.5 + 0.05)
     assert by.loc[("agree", "b"), "cf_agreement_high"] < 0 < by.loc[("right", "b"), "cf_agreement_low"]
+    assert by.loc[("right", "a"), "cf_agreement_images"] == 4  # the image without a rank r does not count
     table = scorecard_display(card).set_index(["method", "arch"])
     assert table.loc[("right", "a"), "cf_agreement"].startswith("0.82 [")
     variance = pd.DataFrame(
         [
-            {"arch": "a", "kind": "mean", "r2": 0.7, "r2_low": 0.6, "r2_high": 0.8},
-            {"arch": "b", "kind": "mean", "r2": 0.1, "r2_low": 0.02, "r2_high": 0.3},
-            {"arch": "a", "kind": "variant", "r2": 0.9, "r2_low": 0.8, "r2_high": 0.95},
+            {"arch": "a", "kind": "mean", "r2": 0.7, "r2_low": 0.6, "r2_high": 0.8, "images": 30},
+            {"arch": "b", "kind": "mean", "r2": 0.1, "r2_low": 0.02, "r2_high": 0.3, "images": 30},
+            {"arch": "a", "kind": "variant", "r2": 0.9, "r2_low": 0.8, "r2_high": 0.95, "images": 30},
         ]
     )
     text = scorecard_reading(card, None, variance)
-    assert "(mean over variants [95% CI]) of 0.70 [0.60, 0.80] on a and 0.10 [0.02, 0.30] on b." in text
+    assert "(mean over variants [95% CI]) of 0.70 [0.60, 0.80] on a (30 images) and 0.10 [0.02, 0.30] on b (30" in text
     assert "The cues carry most of it (CI above 0.5) on a; less than half (CI below 0.5) on b." in text
+    best = "right on b ranks the regions best" if "right on b ranks" in text else "right on a ranks the regions best"
+    assert f"{best} (counterfactual rank r = 0.82 over 4 images)" in text
     assert "maps order the regions as the heads use them (CI above 0) for right on a and right on b" in text
     assert "and in reverse (CI below 0) for agree on a and agree on b." in text
     # no CI on either side of 0.5: the share is reported, nothing is claimed

@@ -82,6 +82,11 @@ def scorecard_table(
     for score, long in _long_scores(within, across, localization, faithfulness, counterfactual):
         summary = summarize_with_ci(long, ["method", "arch"], [score], n_boot=n_boot, seed=seed)
         card = card.merge(summary.drop(columns="n_image_id"), on=["method", "arch"], how="left")
+    if "cf_agreement" in card:
+        # the rank r is undefined on some images (no cue, tied effects): say how many it rests on
+        per_image = counterfactual.groupby(["method", "arch", "image_id"])["cf_agreement"].mean()
+        defined = per_image.notna().groupby(["method", "arch"]).sum().rename("cf_agreement_images")
+        card = card.merge(defined.reset_index(), on=["method", "arch"], how="left")
     verdicts = sanity[["method", "arch", "model_spearman", "data_spearman", "model_pass", "data_pass", "passes"]]
     return card.merge(verdicts, on=["method", "arch"], how="left")
 
@@ -102,6 +107,8 @@ def scorecard_display(card: pd.DataFrame) -> pd.DataFrame:
     for score in scores:
         table[[f"{score}_mean", f"{score}_low", f"{score}_high"]] = card[[score, f"{score}_low", f"{score}_high"]]
     table[["model_spearman", "data_spearman"]] = card[["model_spearman", "data_spearman"]]
+    if "cf_agreement_images" in card:
+        table["cf_agreement_images"] = card["cf_agreement_images"]
     return table
 
 
@@ -146,6 +153,10 @@ def _names(rows: pd.DataFrame, value: str | None = None) -> str:
     return _joined(items) if items else "none"
 
 
+def _images(n: float) -> str:
+    return "1 image" if n == 1 else f"{int(n)} images"
+
+
 def _cue_use(variance: pd.DataFrame) -> list[str]:
     """Sentences on whether the heads use the planted cues, from Table 10's per-architecture
     means: the variance share itself, then what its CIs support (most of the variance: CI
@@ -153,7 +164,7 @@ def _cue_use(variance: pd.DataFrame) -> list[str]:
     mean = variance[variance["kind"] == "mean"].dropna(subset=["r2"])
     if not len(mean):
         return []
-    cells = [f"{format_ci(r.r2, r.r2_low, r.r2_high)} on {r.arch}" for r in mean.itertuples()]
+    cells = [f"{format_ci(r.r2, r.r2_low, r.r2_high)} on {r.arch} ({_images(r.images)})" for r in mean.itertuples()]
     sentences = [
         "Do the heads use the planted cues? Rendering each image without its artifacts accounts for a share "
         "R² of the variance of the predictions over images (mean over variants [95% CI]) of " + _joined(cells) + "."
@@ -203,7 +214,8 @@ def scorecard_reading(
         sentences.append(
             "Against the model-grounded truth (each cue region weighted by how much the variant's prediction "
             f"moves when that cue is not painted), {best.method} on {best.arch} ranks the regions best "
-            f"(counterfactual rank r = {best.cf_agreement:.2f}); maps order the regions as the heads use them "
+            f"(counterfactual rank r = {best.cf_agreement:.2f} over {_images(best.cf_agreement_images)}); maps order "
+            "the regions as the heads use them "
             f"(CI above 0) for {agreeing}"
             + (f", and in reverse (CI below 0) for {against}." if against != "none" else ".")
         )
