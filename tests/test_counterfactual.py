@@ -18,17 +18,13 @@ from authxai.counterfactual import (
     region_agreement,
     variance_share,
     variance_share_table,
+    view_regions,
 )
 from authxai.data import synthetic as syn
 from authxai.errors import InputError
 from authxai.models.features import IMAGENET_MEAN, IMAGENET_STD, load_image, model_input
 
 SIZE = 128
-COMBOS = set(syn.NON_REALISTIC_COMBOS)
-
-
-def _non_realistic(row: pd.Series) -> bool:
-    return (row["category"], row["challenge"]) in COMBOS
 
 
 def _to_input(image: np.ndarray) -> torch.Tensor:
@@ -72,11 +68,11 @@ def test_a_head_that_relies_on_one_artifact_gets_that_artifacts_region_as_its_tr
     model = CheckerboardDetector()
     weights, silent = [], 0
     for _, row in candidates[candidates["degradation"] < 0.5].iterrows():
-        _, cue = syn.render_image(row, SIZE, _non_realistic(row))
+        _, cue = syn.render_image(row, SIZE, syn.is_non_realistic(row))
         regions = cue_regions(cue)
         if any((regions["checkerboard"] & mask).any() for kind, mask in regions.items() if kind != "checkerboard"):
             continue
-        table, _ = image_counterfactuals(model, row, SIZE, _non_realistic(row), _to_input, [0, 1])
+        table, _ = image_counterfactuals(model, row, SIZE, syn.is_non_realistic(row), _to_input, [0, 1])
         for _, sub in table.groupby("seed"):
             effects = dict(zip(sub["artifact"], sub["effect"]))
             if abs(effects.pop(ALL)) < 0.05:
@@ -97,7 +93,7 @@ def test_a_head_that_relies_on_one_artifact_gets_that_artifacts_region_as_its_tr
     # and the detector does not respond to images without the checkerboard
     others = images[(images["checkerboard_severity"] == 0) & (images["cue_count"] >= 2)].head(5)
     for _, row in others.iterrows():
-        table, _ = image_counterfactuals(model, row, SIZE, _non_realistic(row), _to_input, [0, 1])
+        table, _ = image_counterfactuals(model, row, SIZE, syn.is_non_realistic(row), _to_input, [0, 1])
         assert table["effect"].abs().max() < 0.05  # below what counts as a response above
 
 
@@ -114,7 +110,7 @@ def test_counterfactual_rows_are_the_model_on_the_renders_without_each_artifact(
     model = ChannelMeans()
     by_count = {n: images[images["cue_count"] == n].iloc[0] for n in (0, 1, 2)}
     for count, row in by_count.items():
-        nr = _non_realistic(row)
+        nr = syn.is_non_realistic(row)
         table, full = image_counterfactuals(model, row, SIZE, nr, _to_input, [7, 3])
         reference, cue = syn.render_image(row, SIZE, nr)
         np.testing.assert_array_equal(full, reference)
@@ -304,3 +300,20 @@ def test_cue_regions_reads_the_bit_field():
     assert set(regions) == {"smear", "checkerboard", "copy_move"}
     assert regions["smear"].sum() == 1 and regions["checkerboard"][0, 0] and regions["copy_move"][3, 3]
     assert set(cue_regions(bits, ["warp", "smear"])) == {"smear"}  # absent kinds are left out
+
+
+def test_view_regions_are_the_cue_bits_through_the_models_geometry(tmp_path):
+    bits = np.zeros((8, 8), np.uint8)
+    bits[0:2, 0:2] = 0b00001  # smear in a corner the 6-px centre crop cuts off
+    bits[3:5, 3:5] = 0b01000  # warp in the middle
+    bits[4, 4] |= 0b00010  # with a checkerboard pixel on it
+    Image.fromarray(bits).save(tmp_path / "m.png")
+    same = view_regions(tmp_path / "m.png", 8, 8)
+    assert set(same) == {"smear", "warp", "checkerboard"} and same["warp"].sum() == 4
+    cropped = view_regions(tmp_path / "m.png", 8, 6)  # centre crop: rows and columns 1..6
+    assert set(cropped) == {"smear", "warp", "checkerboard"} and cropped["smear"].sum() == 1
+    np.testing.assert_array_equal(cropped["warp"], (bits[1:7, 1:7] & 0b01000) > 0)
+    doubled = view_regions(tmp_path / "m.png", 16, 16)  # nearest: each bit covers 2 × 2, values kept
+    assert doubled["checkerboard"].sum() == 4 and doubled["warp"].sum() == 16
+    with pytest.raises(InputError, match="cue mask"):
+        view_regions(tmp_path / "missing.png", 8, 8)

@@ -388,12 +388,19 @@ def _degrade(img: np.ndarray, level: float, rng: np.random.Generator) -> np.ndar
     return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
 
 
+def is_non_realistic(row: pd.Series) -> bool:
+    """Whether a plan row's category × challenge is one of :data:`NON_REALISTIC_COMBOS` (it is
+    rendered posterized)."""
+    return (row["category"], row["challenge"]) in _NON_REALISTIC
+
+
+_NON_REALISTIC = frozenset(NON_REALISTIC_COMBOS)
+
+
 def iter_rendered(images: pd.DataFrame, settings: StudySettings) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """Yield (image_id, image, cue mask) for every planned image."""
-    combos = set(NON_REALISTIC_COMBOS)
     for _, row in images.iterrows():
-        nr = (row["category"], row["challenge"]) in combos
-        img, cue = render_image(row, settings.image_size, nr)
+        img, cue = render_image(row, settings.image_size, is_non_realistic(row))
         yield row["image_id"], img, cue
 
 
