@@ -16,8 +16,9 @@ rule counterfactual:
     conda:
         CONDA_ENV
     threads: TORCH_THREADS["attribution"]
+    # A few forward passes per image of the embedded study: a CPU job (no GPU partition needed).
     resources:
-        **job_resources(mem_mb=8000, runtime=30, gpu=GPU),
+        **job_resources(mem_mb=4000, runtime=30),
     params:
         **backbone_params("attribution"),
         settings=config["synthetic"],
