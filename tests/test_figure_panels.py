@@ -939,6 +939,14 @@ def test_fig9_forest_plot_draws_each_cell_with_its_ci_and_the_chance_lines(tmp_p
             assert segment[:, 0] == pytest.approx([low, high])
             hollow = to_rgba(marker.get_markerfacecolor()) == (1.0, 1.0, 1.0, 1.0)
             assert hollow == (by_key[key][1] != "pass")
+    # the planted-cue study's counterfactual rank r: a fifth panel after cue AUROC, chance at 0
+    cf = {"cf_agreement_mean": [0.4, np.nan, -0.2], "cf_agreement_low": [0.1, np.nan, -0.5]}
+    pd.DataFrame(rows).assign(**cf, cf_agreement_high=[0.7, np.nan, 0.1]).to_csv(path, index=False)
+    axes = drawn_panels(draw_figure("fig9_scorecard_forest", {"table": str(path)}))
+    assert [ax.get_xlabel() for ax in axes][2:4] == ["cue AUROC (0.5 = chance)", "counterfactual rank r"]
+    assert [line.get_xdata()[0] for line in axes[3].lines if line.get_linestyle() == "--"] == [0.0]
+    # rows top to bottom: Grad-CAM lite0 (-0.2), Grad-CAM random (no value: no marker), MPM lite0 (0.4)
+    assert [c.lines[0].get_xdata()[0] for c in axes[3].containers] == pytest.approx([-0.2, 0.4])
 
 
 def test_seed_grid_shows_every_seed_on_the_most_and_least_consistent_image(tmp_path):

@@ -18,7 +18,14 @@ pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 PAPER_ARCHS = ["vgg16", "vgg19", "resnet152", "densenet161", "efficientnet_b3", "barlowtwins_resnet50"]
 #: Rules that only the embedded planted-cue study has (it renders its images and knows its cues).
-EMBEDDED_ONLY = {"synthesize_study", "localization", "table_localization"}
+EMBEDDED_ONLY = {
+    "synthesize_study",
+    "localization",
+    "table_localization",
+    "counterfactual",
+    "counterfactual_agreement",
+    "table_counterfactual",
+}
 
 
 def _config(dataset: dict, weights: dict[str, str]) -> dict:

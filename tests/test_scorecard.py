@@ -105,3 +105,48 @@ def test_reading_names_the_consistent_but_wrong_method(stages):
     # without ground truth the text says so instead of guessing
     blind = scorecard_reading(scorecard_table(sanity, faith, within, across, None, n_boot=200))
     assert "cannot be read from these data" in blind and "AUROC" not in blind
+
+
+def test_counterfactual_agreement_column_and_the_cue_use_sentences(stages):
+    """cf_agreement: seeds averaged per image, then images; the reading names the maps whose CI
+    is above 0 (and below), and says from Table 10's CIs whether the heads use the cues."""
+    sanity, faith, within, across, loc = stages
+    rows = []
+    for method, level in (("agree", -0.6), ("right", 0.7)):
+        for arch in ("a", "b"):
+            for k, image in enumerate(IMAGES):
+                for seed in (0, 1):
+                    value = level + 0.05 * k + 0.1 * seed
+                    rows.append(
+                        {"method": method, "arch": arch, "image_id": image, "seed": seed, "cf_agreement": value}
+                    )
+            # an image where the rank r is undefined (one region): it does not count
+            rows.append({"method": method, "arch": arch, "image_id": "i5", "seed": 0, "cf_agreement": np.nan})
+    cf = pd.DataFrame(rows)
+    card = scorecard_table(sanity, faith, within, across, loc, n_boot=200, counterfactual=cf)
+    by = card.set_index(["method", "arch"])
+    assert by.loc[("right", "a"), "cf_agreement"] == pytest.approx(0.7 + 0.05 * 1.5 + 0.05)
+    assert by.loc[("agree", "b"), "cf_agreement_high"] < 0 < by.loc[("right", "b"), "cf_agreement_low"]
+    assert by.loc[("right", "a"), "cf_agreement_images"] == 4  # the image without a rank r does not count
+    table = scorecard_display(card).set_index(["method", "arch"])
+    assert table.loc[("right", "a"), "cf_agreement"].startswith("0.82 [")
+    variance = pd.DataFrame(
+        [
+            {"arch": "a", "kind": "mean", "r2": 0.7, "r2_low": 0.6, "r2_high": 0.8, "images": 30},
+            {"arch": "b", "kind": "mean", "r2": 0.1, "r2_low": 0.02, "r2_high": 0.3, "images": 30},
+            {"arch": "a", "kind": "variant", "r2": 0.9, "r2_low": 0.8, "r2_high": 0.95, "images": 30},
+        ]
+    )
+    text = scorecard_reading(card, None, variance)
+    assert "(mean over variants [95% CI]) of 0.70 [0.60, 0.80] on a (30 images) and 0.10 [0.02, 0.30] on b (30" in text
+    assert "The cues carry most of it (CI above 0.5) on a; less than half (CI below 0.5) on b." in text
+    best = "right on b ranks the regions best" if "right on b ranks" in text else "right on a ranks the regions best"
+    assert f"{best} (counterfactual rank r = 0.82 over 4 images)" in text
+    assert "maps order the regions as the heads use them (CI above 0) for right on a and right on b" in text
+    assert "and in reverse (CI below 0) for agree on a and agree on b." in text
+    # no CI on either side of 0.5: the share is reported, nothing is claimed
+    unsure = scorecard_reading(card, None, variance.assign(r2_low=0.3, r2_high=0.7))
+    assert "The cues carry" not in unsure and "Do the heads use the planted cues?" in unsure
+    # without counterfactuals (a table dataset) neither sentence appears
+    plain = scorecard_reading(scorecard_table(sanity, faith, within, across, loc, n_boot=200))
+    assert "model-grounded" not in plain and "planted cues?" not in plain

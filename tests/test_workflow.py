@@ -430,6 +430,83 @@ def test_sanity_faithfulness_and_scorecard_equal_recomputations(tiny_run):
     assert "Does agreement imply correctness?" in text and "| method" in text
 
 
+def test_counterfactuals_their_agreement_and_the_scorecard_column_equal_recomputations(tiny_run):
+    """The counterfactual table against the variants run by hand on the study's image file and
+    on renders without each artifact; the rank agreement from the stored maps and masks (scipy);
+    Table 10's R² (numpy) and the scorecard's counterfactual column from the stages' tables."""
+    import torch
+    from scipy import stats
+
+    from authxai.attribution.variants import load_variants
+    from authxai.data import synthetic as syn
+    from authxai.models.features import load_image, model_input
+
+    work, _ = tiny_run
+    res = work / "results"
+    arch = "efficientnet_lite0"
+    cf = pd.read_parquet(res / "counterfactual" / "predictions" / f"{arch}.parquet")
+    explained = set(_attribution_rows(res, "mpm", "test", arch)["image_id"])  # test + training-pool images
+    tested = set(pd.read_parquet(res / "faithfulness" / "mpm" / f"{arch}.parquet")["image_id"])
+    assert set(cf["image_id"]) == explained and set(cf.loc[cf["role"] == "test", "image_id"]) == tested
+    assert set(cf["seed"]) == {0, 1} and (cf["arch"] == arch).all()
+    plan = syn.plan_study(syn.StudySettings(**TINY_CONFIG["synthetic"]))[0].set_index("image_id")
+    images = pd.read_parquet(res / "data" / "images.parquet").set_index("image_id")
+    for image_id in explained:  # every planted artifact and "all", nothing else
+        assert set(cf.loc[cf["image_id"] == image_id, "artifact"]) == {*syn.planted_kinds(plan.loc[image_id]), "all"}
+    variants, _ = load_variants(
+        arch,
+        [res / "models" / "exp12" / arch / f"seed{s}" / "head.safetensors" for s in (0, 1)],
+        [res / "pruning" / "test" / arch / f"seed{s}.json" for s in (0, 1)],
+    )
+    cued = cf[cf["artifact"] != "all"].iloc[0]
+    row, rows = plan.loc[cued.image_id], cf[cf["image_id"] == cued.image_id].set_index(["artifact", "seed"])
+    with torch.no_grad():
+        stored = variants(load_image(res / "synthetic" / images.loc[cued.image_id, "path"], 64, 64)[None])[0]
+        without, bits = syn.render_image(row, 64, syn.is_non_realistic(row), without=cued.artifact)
+        after = variants(model_input(without, 64, 64)[None])[0]
+    for seed in (0, 1):
+        assert rows.loc[(cued.artifact, seed), "prediction"] == pytest.approx(float(stored[seed]), abs=1e-4)
+        assert rows.loc[(cued.artifact, seed), "prediction_without"] == pytest.approx(float(after[seed]), abs=1e-4)
+    full_bits = np.asarray(Image.open(res / "synthetic" / images.loc[cued.image_id, "cue_mask_path"]))
+    np.testing.assert_array_equal(bits, full_bits & ~np.uint8(1 << syn.ARTIFACT_KINDS.index(cued.artifact)))
+    assert rows.loc[("all", 0), "region_px"] == int((full_bits > 0).sum())
+
+    agreement = pd.read_parquet(res / "counterfactual" / "agreement" / "mpm.parquet")
+    assert set(agreement["image_id"]) == tested and len(agreement) == 2 * len(tested) * 2  # archs x images x seeds
+    for row in agreement.itertuples():
+        saliency = np.abs(_maps(res, "mpm", "test", row.arch, row.image_id)[row.seed])
+        mask = np.asarray(Image.open(res / "synthetic" / images.loc[row.image_id, "cue_mask_path"]))
+        table = pd.read_parquet(res / "counterfactual" / "predictions" / f"{row.arch}.parquet")
+        effects = table[
+            (table["image_id"] == row.image_id) & (table["seed"] == row.seed) & (table["artifact"] != "all")
+        ]
+        means, targets = [], []
+        for kind, effect in zip(effects["artifact"], effects["effect"]):
+            region = (mask >> syn.ARTIFACT_KINDS.index(kind) & 1).astype(bool)
+            means.append(saliency[region].mean())
+            targets.append(abs(effect))
+        means.append(saliency[mask == 0].mean())
+        targets.append(0.0)
+        expected = stats.spearmanr(means, targets).statistic if len(means) > 1 else np.nan
+        assert row.cf_agreement == pytest.approx(expected, nan_ok=True), row
+
+    summary = pd.read_parquet(res / "counterfactual" / "variance_share.parquet")
+    everything = cf[cf["artifact"] == "all"].sort_values("image_id")
+    for seed in (0, 1):
+        mine = everything[everything["seed"] == seed]
+        r2 = np.corrcoef(mine["prediction"], mine["effect"])[0, 1] ** 2
+        got = summary[(summary["arch"] == arch) & (summary["seed"] == seed)]["r2"].item()
+        assert got == pytest.approx(r2, nan_ok=True)
+    table10 = pd.read_csv(res / "tables" / "table10_counterfactual.csv").set_index("arch")
+    assert set(table10.index) == {"efficientnet_lite0", "random_lite0"} and (table10["images"] == len(explained)).all()
+
+    card = pd.read_csv(res / "tables" / "table9_scorecard.csv").set_index(["method", "arch"])
+    per_image = agreement[agreement["arch"] == arch].groupby("image_id")["cf_agreement"].mean().dropna()
+    assert card.loc[("mpm", arch), "cf_agreement_mean"] == pytest.approx(per_image.mean(), nan_ok=True)
+    text = (res / "scorecard" / "scorecard.md").read_text()
+    assert "Do the heads use the planted cues?" in text and "counterfactual rank r" in text
+
+
 def test_report_builds_with_every_figure_and_table(tiny_run):
     work, _ = tiny_run
     run_snakemake(work, "--report", "results/report.html")
@@ -443,6 +520,7 @@ def test_report_builds_with_every_figure_and_table(tiny_run):
         "table8_localization.csv",
         "fig6_consistency_vs_localization.png",
         "table9_scorecard.csv",
+        "table10_counterfactual.csv",
         "scorecard.html",
         "fig7_sanity_checks.png",
         "fig8_faithfulness.png",
@@ -491,6 +569,7 @@ MPM_CONSUMERS = {
     "ensemble_attributions",
     "localization",
     "table_localization",
+    "counterfactual_agreement",
     "faithfulness",
     "scorecard",
     "figure",
@@ -677,6 +756,8 @@ def test_paper_config_dry_run_lists_the_complete_dag(tmp_path):
     assert jobs["figure"] == 26 and jobs["table_consistency"] == 1
     assert jobs["explorer"] == 1
     assert jobs["sanity"] == 6 and jobs["faithfulness"] == 3 * 6 and jobs["scorecard"] == 1
+    # real images carry no planted cues: no counterfactuals, no Table 10
+    assert not {"counterfactual", "counterfactual_agreement", "table_counterfactual"} & set(jobs)
     assert not (work / "results").exists()
 
 

@@ -11,7 +11,7 @@ from scipy import stats
 
 from authxai.models.features import rows_for
 from authxai.models.training import predict
-from authxai.uncertainty import bootstrap_ci
+from authxai.uncertainty import bootstrap_ci, bootstrap_statistic_ci
 
 
 def regression_metrics(y: np.ndarray, y_hat: np.ndarray) -> dict[str, float]:
@@ -48,13 +48,13 @@ def image_bootstrap_ci(
     """
     y = np.asarray(y, float)
     predictions = np.asarray(predictions, float).reshape(len(y), -1)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(y), size=(n_boot, len(y)))
     fn = ROWWISE_METRICS[metric]
-    with np.errstate(invalid="ignore", divide="ignore"):  # a replicate of one repeated image has no r
-        replicates = np.mean([fn(y[idx], predictions[idx, v]) for v in range(predictions.shape[1])], axis=0)
-    alpha = (1 - level) / 2
-    low, high = np.nanquantile(replicates, [alpha, 1 - alpha])
+
+    def replicates(idx: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):  # a replicate of one repeated image has no r
+            return np.mean([fn(y[idx], predictions[idx, v]) for v in range(predictions.shape[1])], axis=0)
+
+    low, high = bootstrap_statistic_ci(replicates, len(y), n_boot=n_boot, level=level, seed=seed)
     return float(low), float(high)
 
 

@@ -89,15 +89,20 @@ def localization_scores(saliency: np.ndarray, mask: np.ndarray) -> dict[str, flo
     return {name: score(saliency, mask) for name, score in LOCALIZATION_SCORES.items()}
 
 
-def cue_mask(path: str | Path) -> np.ndarray:
-    """Boolean cue mask from the planted-cue study's bit-field PNG (any bit set = cue); a
-    missing, unreadable or non-regular file is a one-line error naming it."""
+def cue_bits(path: str | Path) -> np.ndarray:
+    """The planted-cue study's bit-field mask PNG as it is (bit ``k`` set where artifact ``k``
+    was painted); a missing, unreadable or non-regular file is a one-line error naming it."""
     path = regular_file(path, "cue mask", "put it there or fix dataset.root and the image table's cue_mask_path")
     try:
         with Image.open(path) as image:
-            return np.asarray(image) > 0
+            return np.asarray(image)
     except (OSError, SyntaxError, ValueError) as exc:
         raise fail(path, f"corrupt or unreadable cue mask ({type(exc).__name__})", "replace the file") from exc
+
+
+def cue_mask(path: str | Path) -> np.ndarray:
+    """Boolean cue mask from the bit-field PNG (any bit set = cue; errors as :func:`cue_bits`)."""
+    return cue_bits(path) > 0
 
 
 def localization_per_map(maps: pd.DataFrame, masks: dict[str, np.ndarray], tolerance: int = 1) -> pd.DataFrame:

@@ -5,6 +5,10 @@ Per method × architecture (Experiment 2's variants) side by side:
 - **consistency**: within-architecture mean pairwise Pearson r of the seeds' maps, and the mean r
   of the architecture's prototype with the other architectures' prototypes;
 - **localization** (planted-cue study only): AUROC of the variants' maps against the cue masks;
+- **counterfactual agreement** (planted-cue study only): rank r between each variant's map mass
+  per cue region and how much that variant's prediction moves when the cue is not painted
+  (:mod:`authxai.counterfactual`) — correctness against what the model uses, not only where
+  the cues are;
 - **sanity**: Adebayo et al.'s model- and data-randomization tests passed or failed;
 - **faithfulness**: deletion MoRF − LeRF area (rating units; > 0 = faithful).
 
@@ -19,13 +23,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from authxai.uncertainty import ci_cells, summarize_with_ci
+from authxai.uncertainty import ci_cells, format_ci, summarize_with_ci
 
 #: Score column -> (label in the table and text, higher is better).
 SCORES = {
     "within_r": "within-arch r",
     "across_r": "across-arch r",
     "auroc": "cue AUROC",
+    "cf_agreement": "counterfactual rank r",
     "faithfulness_gap": "MoRF−LeRF gap",
 }
 
@@ -42,6 +47,7 @@ def _long_scores(
     across: pd.DataFrame | None,
     localization: pd.DataFrame | None,
     faithfulness: pd.DataFrame,
+    counterfactual: pd.DataFrame | None = None,
 ) -> list[tuple[str, pd.DataFrame]]:
     parts = [("faithfulness_gap", faithfulness.rename(columns={"gap": "faithfulness_gap"}))]
     if within is not None and len(within):
@@ -51,6 +57,8 @@ def _long_scores(
     if localization is not None and len(localization):
         variant = localization[(localization["kind"] == "variant") & (localization["regime"] == "test")]
         parts.append(("auroc", variant))
+    if counterfactual is not None and len(counterfactual):
+        parts.append(("cf_agreement", counterfactual))
     return parts
 
 
@@ -62,16 +70,23 @@ def scorecard_table(
     localization: pd.DataFrame | None = None,
     n_boot: int = 2000,
     seed: int = 0,
+    counterfactual: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per (method, arch): each score's mean and 95% CI over images, the sanity verdicts.
 
     ``sanity`` is :func:`authxai.sanity.sanity_verdicts` output; the others are the long tables
-    of the faithfulness, consistency and localization stages (method, arch, image_id, score).
+    of the faithfulness, consistency, localization and counterfactual-agreement stages (method,
+    arch, image_id, score; several seeds of an image are averaged before images are resampled).
     """
     card = sanity[["method", "arch"]].copy()
-    for score, long in _long_scores(within, across, localization, faithfulness):
+    for score, long in _long_scores(within, across, localization, faithfulness, counterfactual):
         summary = summarize_with_ci(long, ["method", "arch"], [score], n_boot=n_boot, seed=seed)
         card = card.merge(summary.drop(columns="n_image_id"), on=["method", "arch"], how="left")
+    if "cf_agreement" in card:
+        # the rank r is undefined on some images (no cue, tied effects): say how many it rests on
+        per_image = counterfactual.groupby(["method", "arch", "image_id"])["cf_agreement"].mean()
+        defined = per_image.notna().groupby(["method", "arch"]).sum().rename("cf_agreement_images")
+        card = card.merge(defined.reset_index(), on=["method", "arch"], how="left")
     verdicts = sanity[["method", "arch", "model_spearman", "data_spearman", "model_pass", "data_pass", "passes"]]
     return card.merge(verdicts, on=["method", "arch"], how="left")
 
@@ -92,6 +107,8 @@ def scorecard_display(card: pd.DataFrame) -> pd.DataFrame:
     for score in scores:
         table[[f"{score}_mean", f"{score}_low", f"{score}_high"]] = card[[score, f"{score}_low", f"{score}_high"]]
     table[["model_spearman", "data_spearman"]] = card[["model_spearman", "data_spearman"]]
+    if "cf_agreement_images" in card:
+        table["cf_agreement_images"] = card["cf_agreement_images"]
     return table
 
 
@@ -125,19 +142,51 @@ def _leader(card: pd.DataFrame, score: str, bar: float) -> tuple[pd.Series, str]
     return _best(card, score), _names(_above(card, score, bar))
 
 
-def _names(rows: pd.DataFrame, value: str | None = None) -> str:
-    """ "a on x, b on y and c on z", each followed by its ``value`` column in parentheses if given."""
-    items = [f"{r.method} on {r.arch}" + (f" ({getattr(r, value):.2f})" if value else "") for r in rows.itertuples()]
-    if not items:
-        return "none"
+def _joined(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def scorecard_reading(card: pd.DataFrame, agreement: pd.DataFrame | None = None) -> str:
+def _names(rows: pd.DataFrame, value: str | None = None) -> str:
+    """ "a on x, b on y and c on z", each followed by its ``value`` column in parentheses if given."""
+    items = [f"{r.method} on {r.arch}" + (f" ({getattr(r, value):.2f})" if value else "") for r in rows.itertuples()]
+    return _joined(items) if items else "none"
+
+
+def _images(n: float) -> str:
+    return "1 image" if n == 1 else f"{int(n)} images"
+
+
+def _cue_use(variance: pd.DataFrame) -> list[str]:
+    """Sentences on whether the heads use the planted cues, from Table 10's per-architecture
+    means: the variance share itself, then what its CIs support (most of the variance: CI
+    above 0.5; less than half: CI below 0.5)."""
+    mean = variance[variance["kind"] == "mean"].dropna(subset=["r2"])
+    if not len(mean):
+        return []
+    cells = [f"{format_ci(r.r2, r.r2_low, r.r2_high)} on {r.arch} ({_images(r.images)})" for r in mean.itertuples()]
+    sentences = [
+        "Do the heads use the planted cues? Rendering each image without its artifacts accounts for a share "
+        "R² of the variance of the predictions over images (mean over variants [95% CI]) of " + _joined(cells) + "."
+    ]
+    most, less = mean[mean["r2_low"] > 0.5], mean[mean["r2_high"] < 0.5]
+    claims = [f"most of it (CI above 0.5) on {_joined(list(most['arch']))}"] if len(most) else []
+    claims += [f"less than half (CI below 0.5) on {_joined(list(less['arch']))}"] if len(less) else []
+    if claims:
+        sentences.append("The cues carry " + "; ".join(claims) + ".")
+    return sentences
+
+
+def scorecard_reading(
+    card: pd.DataFrame, agreement: pd.DataFrame | None = None, variance: pd.DataFrame | None = None
+) -> str:
     """A plain-language paragraph from the scorecard's numbers (no number is typed by hand).
 
-    Consistent: within-architecture r's CI above 0.5; correct: cue AUROC's CI above chance (0.5);
-    faithful: MoRF−LeRF gap's CI above 0; sanity: both randomization tests passed.
+    Consistent: within-architecture r's CI above 0.5; correct: cue AUROC's CI above chance (0.5),
+    and counterfactual rank r's CI above 0 (the map orders the cue regions as the variant's
+    predictions depend on them); faithful: MoRF−LeRF gap's CI above 0; sanity: both
+    randomization tests passed. ``variance`` (Table 10, :func:`authxai.counterfactual.variance_share_table`)
+    adds whether the heads use the cues at all.
     """
     sentences = []
     if "within_r" in card:
@@ -156,6 +205,19 @@ def scorecard_reading(card: pd.DataFrame, agreement: pd.DataFrame | None = None)
         sentences.append(
             f"Against the planted cues, {best.method} on {best.arch} localizes best (AUROC = {best.auroc:.2f}); "
             f"maps are better than chance (CI above 0.5) for {correct}."
+        )
+    if variance is not None:
+        sentences += _cue_use(variance)
+    if "cf_agreement" in card and card["cf_agreement"].notna().any():
+        best, agreeing = _leader(card, "cf_agreement", 0.0)
+        against = _names(card[card["cf_agreement_high"] < 0.0])
+        sentences.append(
+            "Against the model-grounded truth (each cue region weighted by how much the variant's prediction "
+            f"moves when that cue is not painted), {best.method} on {best.arch} ranks the regions best "
+            f"(counterfactual rank r = {best.cf_agreement:.2f} over {_images(best.cf_agreement_images)}); maps order "
+            "the regions as the heads use them "
+            f"(CI above 0) for {agreeing}"
+            + (f", and in reverse (CI below 0) for {against}." if against != "none" else ".")
         )
     passed = card[card["passes"].astype(bool)]
     failed = card[~card["passes"].astype(bool)]

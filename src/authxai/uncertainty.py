@@ -2,16 +2,38 @@
 
 A table cell such as "mean within-architecture r" averages over a sample of images (and, where
 each image has several maps, over seeds first). :func:`bootstrap_ci` resamples the units the
-interval is about; :func:`summarize_with_ci` does it per group of a long table and
-:func:`format_ci` writes the ``mean [low, high]`` cells.
+interval is about (:func:`bootstrap_statistic_ci`: for any statistic of them, such as an R²);
+:func:`summarize_with_ci` does it per group of a long table and :func:`format_ci` writes the
+``mean [low, high]`` cells.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+
+
+def bootstrap_statistic_ci(
+    statistic: Callable[[np.ndarray], np.ndarray], n: int, n_boot: int = 2000, level: float = 0.95, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap CI of any statistic of ``n`` units (images, seeds).
+
+    ``statistic`` takes an (n_boot, n) array of resampled unit indices and returns the
+    statistic of each resample, shape (n_boot,) or (n_boot, k) for k statistics at once (e.g.
+    one per variant on the same resampled images). Resamples where it is NaN (a correlation of
+    units that happen to be all alike) are left out of the percentiles. Returns (low, high),
+    each a float or shape (k,).
+    """
+    rng = np.random.default_rng(seed)
+    values = np.asarray(statistic(rng.integers(0, n, size=(n_boot, n))), dtype=np.float64)
+    alpha = (1 - level) / 2
+    with warnings.catch_warnings():  # a statistic NaN in every resample has a NaN interval
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nanquantile(values, [alpha, 1 - alpha], axis=0)
+    return low, high
 
 
 def bootstrap_ci(
@@ -26,10 +48,7 @@ def bootstrap_ci(
     values = values[~np.isnan(values)]
     if values.size == 0:
         return (float("nan"),) * 3
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, values.size, size=(n_boot, values.size))].mean(axis=1)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
+    low, high = bootstrap_statistic_ci(lambda idx: values[idx].mean(axis=1), values.size, n_boot, level, seed)
     return float(values.mean()), float(low), float(high)
 
 

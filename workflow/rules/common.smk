@@ -161,6 +161,9 @@ def scorecard_inputs(wildcards=None):
     }
     if LOCALIZATION:
         inputs["localization"] = [localization_file(m) for m in METHODS]
+    if COUNTERFACTUAL:
+        inputs["counterfactual"] = [cf_agreement_file(m) for m in METHODS]
+        inputs["variance"] = CF_VARIANCE
     return inputs
 
 

@@ -37,6 +37,9 @@ ENSEMBLE_METHODS = [
 LOCALIZATION = config["dataset"]["kind"] == "synthetic"
 #: Sanity checks, faithfulness and the scorecard explain Experiment 2's variants (test).
 SCORECARD = "test" in REGIMES
+#: The planted-cue study renders its images itself: it can render them without each artifact
+#: and ask how much the Experiment 2 variants rely on it (Table 10, the scorecard's rank r).
+COUNTERFACTUAL = LOCALIZATION and SCORECARD
 
 # ----------------------------------------------------------------- tables
 EXPERIMENT1_TABLES = ["table2_performance", "table3_beyond_quality"]
@@ -61,6 +64,7 @@ TABLES = (
     )
     + (["table8_localization"] if LOCALIZATION else [])
     + (["table9_scorecard"] if SCORECARD else [])
+    + (["table10_counterfactual"] if COUNTERFACTUAL else [])
 )
 
 # ----------------------------------------------------------------- figures

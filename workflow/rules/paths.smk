@@ -64,6 +64,22 @@ def localization_file(method="{method}"):
     return f"results/localization/{method}.parquet"
 
 
+def counterfactual_file(arch="{arch}"):
+    """Every Experiment 2 variant's prediction of the explained images with and without each
+    planted artifact (embedded study)."""
+    return f"results/counterfactual/predictions/{arch}.parquet"
+
+
+def cf_agreement_file(method="{method}"):
+    """Each test-regime map of a method against its variant's counterfactual truth."""
+    return f"results/counterfactual/agreement/{method}.parquet"
+
+
+#: Table 10's numbers: per architecture and variant, the share of the predictions' variance the
+#: planted cues account for, with bootstrap CIs (the scorecard's paragraph reads it).
+CF_VARIANCE = "results/counterfactual/variance_share.parquet"
+
+
 def sanity_file(arch="{arch}", kind=""):
     """Sanity-check similarities of one architecture (``kind="_maps"``: the maps)."""
     return f"results/sanity/{arch}{kind}.parquet"

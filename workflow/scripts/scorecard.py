@@ -1,11 +1,12 @@
-"""Table 9 and the report's scorecard: consistency, localization, sanity checks and faithfulness
-per method × architecture, with a paragraph written from the numbers."""
+"""Table 9 and the report's scorecard: consistency, localization (cue AUROC and, in the embedded
+study, the counterfactual rank r), sanity checks and faithfulness per method × architecture, with
+a paragraph written from the numbers."""
 
 import html
 
 from authxai.sanity import sanity_verdicts
 from authxai.scorecard import SCORES, consistency_vs_localization, scorecard_display, scorecard_reading, scorecard_table
-from authxai.tables import read_parquets, write_markdown_and_csv, write_text
+from authxai.tables import read_parquet, read_parquets, write_markdown_and_csv, write_text
 from authxai.workflow import log, run_script
 
 
@@ -23,11 +24,13 @@ def main(smk):
         localization,
         n_boot=smk.params.n_boot,
         seed=smk.params.seed,
+        counterfactual=read_parquets(smk.input.get("counterfactual", [])),
     )
     agreement = (
         consistency_vs_localization(within, localization) if within is not None and localization is not None else None
     )
-    reading = scorecard_reading(card, agreement)
+    variance = read_parquet(smk.input.variance) if smk.input.get("variance") else None  # Table 10's numbers
+    reading = scorecard_reading(card, agreement, variance)
     table = scorecard_display(card)
     shown = table[["method", "arch", *[s for s in SCORES if s in table], "sanity"]]
     log.info("Table 9\n%s\n\n%s", shown.to_string(index=False), reading)

@@ -10,6 +10,11 @@ A study is made in two steps so that the workflow DAG is known at parse time:
 
 The cue mask is a bit field: bit ``k`` is set where artifact ``ARTIFACT_KINDS[k]`` was painted,
 so overlapping cues stay distinguishable.
+
+Every random draw of a rendering comes from a stream of its own — one per artifact kind, one for
+the global degradation — so that :func:`render_image` can leave any planted artifact out
+(``without=``) and paint everything else exactly as in the full image: the counterfactual
+images of :mod:`authxai.counterfactual`.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -310,17 +315,49 @@ def _base_photo(row: pd.Series, size: int) -> np.ndarray:
     return np.clip(img * row["jitter_brightness"], 0, 1).astype(np.float32)
 
 
-def render_image(row: pd.Series, size: int, non_realistic: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Paint one planned image. Returns (uint8 RGB image, uint8 cue bit-field mask)."""
-    rng = np.random.default_rng(int(row["render_seed"]))
+#: Stream index of the global degradation's draws (artifact ``k`` draws from stream ``k``).
+DEGRADATION_STREAM = len(ARTIFACT_KINDS)
+
+
+def planted_kinds(row: pd.Series) -> list[str]:
+    """The artifact kinds planted in a plan row (severity > 0), in painting order."""
+    return [kind for kind in ARTIFACT_KINDS if float(row[f"{kind}_severity"]) > 0]
+
+
+def _left_out(without: str | Iterable[str] | None) -> frozenset[str]:
+    """``without`` as a set of kind names; an unknown name is an error (a typo would silently
+    render the full image)."""
+    kinds = frozenset() if without is None else frozenset([without] if isinstance(without, str) else without)
+    unknown = sorted(kinds - set(ARTIFACT_KINDS))
+    if unknown:
+        raise ValueError(f"unknown artifact kind(s) {unknown}; the kinds are {list(ARTIFACT_KINDS)}")
+    return kinds
+
+
+def render_image(
+    row: pd.Series, size: int, non_realistic: bool, without: str | Iterable[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Paint one planned image. Returns (uint8 RGB image, uint8 cue bit-field mask).
+
+    ``without``: an artifact kind (or several) to leave out. Each artifact draws from its own
+    random stream (``[render_seed, k]``) and the degradation from another, so the image is the
+    full rendering minus that artifact: its pixels are not painted and its bit is absent from
+    the mask, every other draw is the same. Artifacts painted after a left-out one act on the
+    image as it is without it (a copy-move that copies the left-out region copies the clean
+    pixels), and the global blur and JPEG spread a difference a few pixels beyond its region.
+    Leaving out a kind the image does not have returns the full rendering bit for bit.
+    """
+    left_out = _left_out(without)
+    seed = int(row["render_seed"])
     img = _base_photo(row, size)
     if non_realistic:  # illustration-like rendering: posterized colours
         img = np.round(img * 4) / 4
     cue = np.zeros((size, size), np.uint8)
     for k, kind in enumerate(ARTIFACT_KINDS):
         sev = float(row[f"{kind}_severity"])
-        if sev <= 0:
+        if sev <= 0 or kind in left_out:
             continue
+        rng = np.random.default_rng([seed, k])
         cx, cy, rad = float(row[f"{kind}_cx"]), float(row[f"{kind}_cy"]), float(row[f"{kind}_radius"])
         mask = _ellipse_mask(size, cx, cy, rad, rng)
         if kind == "smear":
@@ -335,7 +372,7 @@ def render_image(row: pd.Series, size: int, non_realistic: bool) -> tuple[np.nda
             altered = _copy_move(img, mask, rng)
         img = _blend(img, altered, mask)
         cue |= mask.astype(np.uint8) << k
-    img = _degrade(img, float(row["degradation"]), rng)
+    img = _degrade(img, float(row["degradation"]), np.random.default_rng([seed, DEGRADATION_STREAM]))
     return img, cue
 
 
@@ -351,12 +388,19 @@ def _degrade(img: np.ndarray, level: float, rng: np.random.Generator) -> np.ndar
     return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
 
 
+def is_non_realistic(row: pd.Series) -> bool:
+    """Whether a plan row's category × challenge is one of :data:`NON_REALISTIC_COMBOS` (it is
+    rendered posterized)."""
+    return (row["category"], row["challenge"]) in _NON_REALISTIC
+
+
+_NON_REALISTIC = frozenset(NON_REALISTIC_COMBOS)
+
+
 def iter_rendered(images: pd.DataFrame, settings: StudySettings) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """Yield (image_id, image, cue mask) for every planned image."""
-    combos = set(NON_REALISTIC_COMBOS)
     for _, row in images.iterrows():
-        nr = (row["category"], row["challenge"]) in combos
-        img, cue = render_image(row, settings.image_size, nr)
+        img, cue = render_image(row, settings.image_size, is_non_realistic(row))
         yield row["image_id"], img, cue
 
 

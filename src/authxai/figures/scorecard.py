@@ -107,6 +107,7 @@ FOREST_CRITERIA = (
     ("within_r", "within-architecture r", 0.0),
     ("across_r", "across-architecture r", 0.0),
     ("auroc", "cue AUROC (0.5 = chance)", 0.5),
+    ("cf_agreement", "counterfactual rank r", 0.0),
     ("faithfulness_gap", "faithfulness gap (MoRF − LeRF)", 0.0),
 )
 

@@ -60,9 +60,18 @@ def normalize(image: Image.Image) -> torch.Tensor:
     return TF.normalize(TF.to_tensor(image), IMAGENET_MEAN, IMAGENET_STD)
 
 
+def model_input(image: Image.Image | np.ndarray, resize: int = 256, crop: int = 224) -> torch.Tensor:
+    """Pixels as the models take them: resize (shorter side), center crop, ImageNet-normalize
+    -> (3, crop, crop) float32. ``image`` is an RGB image or a uint8 (H, W, 3) array (an image
+    rendered in memory, such as a counterfactual of the planted-cue study)."""
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    return normalize(resize_and_crop(image, resize, crop))
+
+
 def load_image(path: str | Path, resize: int = 256, crop: int = 224) -> torch.Tensor:
-    """Resize (shorter side), center crop, ImageNet-normalize -> (3, crop, crop) float32."""
-    return normalize(model_view(path, resize, crop))
+    """:func:`model_input` of an image file (one-line errors as :func:`model_view`)."""
+    return model_input(open_rgb(path), resize, crop)
 
 
 def load_images(paths: list[Path], resize: int, crop: int) -> torch.Tensor:
