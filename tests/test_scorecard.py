@@ -98,7 +98,13 @@ def test_reading_names_the_consistent_but_wrong_method(stages):
     text = scorecard_reading(card, consistency_vs_localization(within[within["subset"] == "test"], loc))
     assert "most consistent across seeds for agree on a" in text
     assert "right on a localizes best" in text or "right on b localizes best" in text
-    assert "is not the most correct one" in text
+    assert "The most consistent explanations (within-architecture r's CI reaches the best one's) are agree on a" in text
+    assert "consistency alone does not identify the right explanation" in text
+    # the same point estimates with CIs that overlap: the claim is withdrawn
+    vague = card.copy()
+    vague["auroc_low"], vague["auroc_high"] = 0.0, 1.0
+    hedged = scorecard_reading(vague, consistency_vs_localization(within[within["subset"] == "test"], loc))
+    assert "does not identify" not in hedged and "do not show that consistency fails" in hedged
     assert "passed by right on a and right on b and failed by agree on a and agree on b" in text
     gaps = card.set_index(["method", "arch"]).loc[[("right", "a"), ("right", "b")], "faithfulness_gap"].to_numpy()
     assert f"in rating units) for right on a ({gaps[0]:.2f}) and right on b ({gaps[1]:.2f})." in text

@@ -177,6 +177,35 @@ def _cue_use(variance: pd.DataFrame) -> list[str]:
     return sentences
 
 
+def tied_with_best(card: pd.DataFrame, score: str) -> pd.DataFrame:
+    """The rows the CIs cannot rank below the best one on ``score``: their upper bound reaches
+    the best row's lower bound."""
+    best = _best(card, score)
+    return card[card[f"{score}_high"] >= best[f"{score}_low"]]
+
+
+def _identifiability(card: pd.DataFrame) -> str:
+    """Is the most consistent explanation the most correct one — said only as far as the CIs of
+    within-architecture r and cue AUROC separate the rows."""
+    consistent = tied_with_best(card, "within_r")
+    top = _best(card, "auroc")
+    less_correct = consistent[consistent["auroc_high"] < top["auroc_low"]]
+    lead = (
+        f"The most consistent explanations (within-architecture r's CI reaches the best one's) are {_names(consistent)}"
+    )
+    if len(less_correct):
+        return (
+            f"{lead}; of them, {_names(less_correct, 'auroc')} localize the cues worse than {top.method} on "
+            f"{top.arch} ({top.auroc:.2f}; AUROC CIs apart): consistency alone does not identify the right "
+            "explanation."
+        )
+    return (
+        f"{lead}; none of them localizes the cues measurably worse than the best map ({top.method} on "
+        f"{top.arch}, AUROC {top.auroc:.2f}; CIs overlap), so these data do not show that consistency fails to "
+        "identify the right explanation."
+    )
+
+
 def scorecard_reading(
     card: pd.DataFrame, agreement: pd.DataFrame | None = None, variance: pd.DataFrame | None = None
 ) -> str:
@@ -239,16 +268,7 @@ def scorecard_reading(
             + "."
         )
         if "within_r" in card and "auroc" in card:
-            most_consistent = _best(card, "within_r")
-            most_correct = _best(card, "auroc")
-            same = (most_consistent.method, most_consistent.arch) == (most_correct.method, most_correct.arch)
-            sentences.append(
-                "The most consistent explanation is also the most correct one."
-                if same
-                else f"The most consistent explanation ({most_consistent.method} on {most_consistent.arch}) is not "
-                f"the most correct one ({most_correct.method} on {most_correct.arch}): consistency alone does not "
-                "identify the right explanation."
-            )
+            sentences.append(_identifiability(card))
     elif "auroc" not in card:
         sentences.append(
             "Real images carry no ground truth, so whether the consistent explanations are correct cannot be "
