@@ -141,8 +141,11 @@ def test_model_input_of_a_rendering_is_load_image_of_its_file(tmp_path):
     for resize, crop in ((SIZE, SIZE), (80, 64)):
         torch.testing.assert_close(model_input(image, resize, crop), load_image(tmp_path / "a.png", resize, crop))
     check_rendering(image, tmp_path / "a.png")  # the same pixels: no complaint
-    other = image.copy()
-    other[0, 0, 0] ^= 1
+    # float rounding across processes: a few levels on ~1% of the pixels pass
+    jitter = image.astype(np.int16)
+    jitter.reshape(-1)[::97] += 4
+    check_rendering(np.clip(jitter, 0, 255).astype(np.uint8), tmp_path / "a.png")
+    other = np.roll(image, 5, axis=1)  # another rendering (artifacts elsewhere)
     with pytest.raises(InputError, match=r"a\.png: differs from the rendering of its plan .* synthesize_study"):
         check_rendering(other, tmp_path / "a.png")
 
