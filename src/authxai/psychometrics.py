@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+# scipy.stats is imported where it is used: every job that opens an image imports this module (via
+# the dataset adapters), and scipy.stats costs ~1 s of each job's start-up.
 
 DIMENSIONS = ("quality", "authenticity", "correspondence")
 #: z-scores are mapped to 0–100 linearly from this range (ITU-style rescaling), then clipped.
@@ -78,6 +80,8 @@ def split_half_reliability(matrix: np.ndarray, n_splits: int = 20, seed: int = 0
     (Pearson) and the ``n_splits`` correlations averaged through Fisher's z.
     Returns (mean r, per-split rs).
     """
+    from scipy import stats
+
     matrix = np.asarray(matrix, float)
     n_part = matrix.shape[0]
     if n_part < 2:
@@ -143,6 +147,8 @@ def kept_vs_removed(ratings: pd.DataFrame, kept: pd.Series, value: str = "raw") 
     the number of participants; the per-participant means are returned by
     :func:`kept_vs_removed_means`.
     """
+    from scipy import stats
+
     means = kept_vs_removed_means(ratings, kept, value)
     rows = []
     for dim, sub in means.groupby("dimension", sort=False):
@@ -179,6 +185,8 @@ def mos_summary(images: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     images; per dimension kept-vs-removed MOS (Welch t, p, Cohen's d over images); per
     dimension mean vs SD Pearson r when SD columns exist.
     """
+    from scipy import stats
+
     kept = images[images["kept"]]
     rows: list[dict] = []
 
