@@ -37,7 +37,8 @@ def variants_of(arch: str, seeds: int, device: torch.device, size: int) -> Share
             model.train()(torch.randn(4, 3, size, size))
     trunk, tail = split_backbone(on_device(model.eval(), device), arch)
     with torch.no_grad():
-        width = tail(trunk(torch.zeros(1, 3, size, size, device=device)).act).shape[1]
+        out = trunk(torch.zeros(1, 3, size, size, device=device))
+        width = tail(out.act, out.aux).shape[1]
     heads = [RegressionHead(width, (512, 128)).eval().to(device) for _ in range(seeds)]
     return SharedTrunkVariants(trunk, tail, heads).eval()
 
