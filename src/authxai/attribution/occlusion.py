@@ -210,29 +210,20 @@ class PatchOcclusion:
     ) -> torch.Tensor:
         """(N, h, w, C): stage ``k``'s input on each patch's crop — the changed window where
         it lies, the intact image's activations elsewhere."""
-        device = window.device
-        rows = crop_r[:, None] + torch.arange(length_r, device=device)
-        cols = crop_c[:, None] + torch.arange(length_c, device=device)
-        intact = self.inputs_hwc[k][rows[:, :, None], cols[:, None, :]]
-        rel_r, rel_c = rows - start_r[:, None], cols - start_c[:, None]
+        n, rows, cols = _window_indices(crop_r, crop_c, length_r, length_c)
+        intact = self.inputs_hwc[k][rows, cols]
+        rel_r, rel_c = rows - start_r[:, None, None], cols - start_c[:, None, None]
         in_r = (rel_r >= 0) & (rel_r < window.shape[1])
         in_c = (rel_c >= 0) & (rel_c < window.shape[2])
-        n = torch.arange(len(window), device=device)[:, None, None]
-        changed = window[
-            n, rel_r.clamp(0, window.shape[1] - 1)[:, :, None], rel_c.clamp(0, window.shape[2] - 1)[:, None, :]
-        ]
-        return torch.where((in_r[:, :, None] & in_c[:, None, :])[..., None], changed, intact)
+        changed = window[n, rel_r.clamp(0, window.shape[1] - 1), rel_c.clamp(0, window.shape[2] - 1)]
+        return torch.where((in_r & in_c)[..., None], changed, intact)
 
     def _paste(self, k: int, window: torch.Tensor, start_r: torch.Tensor, start_c: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W), channels last: stage ``k``'s full input with each patch's window pasted
         into the intact activations."""
         intact = self.inputs_hwc[k]
         full = intact[None].expand(len(window), -1, -1, -1).clone()
-        device = window.device
-        rows = start_r[:, None] + torch.arange(window.shape[1], device=device)
-        cols = start_c[:, None] + torch.arange(window.shape[2], device=device)
-        n = torch.arange(len(window), device=device)[:, None, None]
-        full[n, rows[:, :, None], cols[:, None, :]] = window.to(full.dtype)
+        full[_window_indices(start_r, start_c, window.shape[1], window.shape[2])] = window.to(full.dtype)
         return full.permute(0, 3, 1, 2)
 
 
@@ -240,11 +231,18 @@ def _gather(
     maps_hwc: torch.Tensor, start_r: torch.Tensor, start_c: torch.Tensor, length_r: int, length_c: int
 ) -> torch.Tensor:
     """(N, length_r, length_c, C): the window of each map ``maps_hwc[i]`` at its own start."""
-    device = maps_hwc.device
-    rows = start_r[:, None] + torch.arange(length_r, device=device)
-    cols = start_c[:, None] + torch.arange(length_c, device=device)
-    n = torch.arange(len(maps_hwc), device=device)[:, None, None]
-    return maps_hwc[n, rows[:, :, None], cols[:, None, :]]
+    return maps_hwc[_window_indices(start_r, start_c, length_r, length_c)]
+
+
+def _window_indices(
+    start_r: torch.Tensor, start_c: torch.Tensor, length_r: int, length_c: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Advanced indices (patch, row, column), broadcasting to (N, length_r, length_c), of each
+    patch's window starting at ``(start_r[i], start_c[i])`` in (N, H, W, ...) maps."""
+    device = start_r.device
+    rows = start_r[:, None, None] + torch.arange(length_r, device=device)[None, :, None]
+    cols = start_c[:, None, None] + torch.arange(length_c, device=device)[None, None, :]
+    return torch.arange(len(start_r), device=device)[:, None, None], rows, cols
 
 
 __all__ = ["PatchOcclusion", "Reach", "stage_reach", "AxisStep", "MAX_CROP_SHARE"]
