@@ -8,17 +8,17 @@ import pytest
 import torch
 from torch import nn
 
-from authxai.attribution import gradcam, lime, mpm
-from authxai.attribution.gradcam import gradcam_shared
+from authxai.attribution.gradcam import gradcam, gradcam_shared
 from authxai.attribution.lime import (
     explain_from_predictions,
     kernel_weights,
+    lime,
     lime_predictions,
     perturbations,
     slic_segments,
     unnormalize,
 )
-from authxai.attribution.mpm import mpm_drops, mpm_naive
+from authxai.attribution.mpm import mpm, mpm_drops, mpm_naive
 from authxai.attribution.variants import SharedTrunkVariants
 from authxai.models.backbones import build_backbone, split_backbone
 from authxai.models.heads import RegressionHead

@@ -22,8 +22,8 @@ import yaml
 from PIL import Image
 
 from authxai.data.adapters import open_rgb
+from authxai.data.geometry import model_view
 from authxai.errors import exception_summary
-from authxai.models.features import model_view
 from authxai.tables import read_parquet
 from conftest import REPO, TINY_CONFIG, make_workdir, run_snakemake, write_table_dataset
 

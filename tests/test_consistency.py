@@ -7,7 +7,8 @@ import torch
 from scipy import stats
 from torch import nn
 
-from authxai.attribution import lime, mpm
+from authxai.attribution.lime import lime
+from authxai.attribution.mpm import mpm
 from authxai.consistency import (
     across_consistency,
     across_matrix,

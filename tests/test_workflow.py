@@ -83,8 +83,9 @@ METHODS = ("gradcam", "lime", "mpm")
 def test_attributions_equal_the_public_api_on_the_pruned_variant(tiny_run):
     import torch
 
-    from authxai.attribution import gradcam, mpm
+    from authxai.attribution.gradcam import gradcam
     from authxai.attribution.maps import map_array
+    from authxai.attribution.mpm import mpm
     from authxai.attribution.variants import VariantModel
     from authxai.models.backbones import build_backbone, split_backbone
     from authxai.models.features import load_image

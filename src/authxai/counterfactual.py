@@ -30,10 +30,10 @@ from PIL import Image
 from scipy import stats
 
 from authxai.data.adapters import open_rgb
+from authxai.data.geometry import resize_and_crop
 from authxai.data.synthetic import ARTIFACT_KINDS, planted_kinds, render_image
 from authxai.errors import fail
 from authxai.localization import cue_bits, to_mask_grid
-from authxai.models.features import resize_and_crop
 from authxai.uncertainty import bootstrap_statistic_ci, ci_cells
 
 #: The ``artifact`` label of the counterfactual that leaves out every planted artifact.
@@ -82,7 +82,7 @@ def cue_regions(bits: np.ndarray, kinds: Iterable[str] = ARTIFACT_KINDS) -> dict
 
 def view_regions(mask_path: str | Path, resize: int, crop: int) -> dict[str, np.ndarray]:
     """Each cue's region of a bit-field mask file as an architecture saw the image: the
-    models' geometry (:func:`authxai.models.features.resize_and_crop`) with nearest-neighbour
+    models' geometry (:func:`authxai.data.geometry.resize_and_crop`) with nearest-neighbour
     resizing, so the bits stay the ones painted. A missing or unreadable file is one line."""
     bits = Image.fromarray(cue_bits(mask_path))
     return cue_regions(np.asarray(resize_and_crop(bits, resize, crop, nearest=True)))

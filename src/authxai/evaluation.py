@@ -9,8 +9,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from authxai.models.features import rows_for
-from authxai.models.training import predict
 from authxai.uncertainty import bootstrap_ci, bootstrap_statistic_ci
 
 
@@ -219,6 +217,10 @@ def head_predictions(
     ``heads`` maps seed -> head; ``roles`` has columns seed, image_id, role (one experiment);
     ``mos`` is the authenticity MOS by image id. Columns: seed, image_id, role, y, y_hat.
     """
+    # the heads are torch modules; the table jobs that import this module only read tables
+    from authxai.models.features import rows_for
+    from authxai.models.training import predict
+
     frames = []
     for seed, head in heads.items():
         mine = roles[roles["seed"] == seed]

@@ -12,6 +12,7 @@ rule prune:
         f"{LOGS}/prune/{{regime}}_{{arch}}.log",
     benchmark:
         benchmark_file("prune", "{regime}_{arch}")
+    priority: PRIORITY["models"]
     conda:
         CONDA_ENV
     threads: TORCH_THREADS["pruning"]
@@ -47,6 +48,7 @@ for _method in METHODS:
             f"{LOGS}/{_method}/{{regime}}_{{arch}}_{{chunk}}.log",
         benchmark:
             benchmark_file(_method, "{regime}_{arch}_{chunk}")
+        priority: attribution_priority(_method)
         conda:
             CONDA_ENV
         threads: TORCH_THREADS["attribution"]

@@ -122,6 +122,19 @@ TORCH_THREADS = {
 }
 
 
+#: Job priorities (snakemake's ``priority:``) where more jobs are ready than cores: first the
+#: models every later stage waits on (features, heads, pruning), then the attribution jobs,
+#: longest first (``attribution.<method>``'s runtime estimate; sanity and faithfulness between),
+#: so the short table and figure jobs fill the gaps at the end instead of a long job starting
+#: last on an otherwise idle machine. Without them, `make run` left a core idle for ~300 s.
+PRIORITY = {"models": 100, "sanity": 17, "faithfulness": 5, "counterfactual": 5}
+
+
+def attribution_priority(method):
+    """Priority of a method's jobs: above the checks that read its maps, longest method first."""
+    return 10 + METHOD_REGISTRY[method].resources["runtime"]
+
+
 def backbone_params(kind):
     """Params of every job that runs a backbone on images: its data root, preprocessing,
     device and weights, and the torch threads of its kind (see TORCH_THREADS)."""

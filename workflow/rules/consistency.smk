@@ -11,6 +11,7 @@ rule predict_variants:
         variants_file(),
     log:
         f"{LOGS}/predict_variants/{{regime}}_{{arch}}.log",
+    priority: PRIORITY["models"]
     conda:
         CONDA_ENV
     params:

@@ -13,6 +13,7 @@ rule counterfactual:
         f"{LOGS}/counterfactual/{{arch}}.log",
     benchmark:
         benchmark_file("counterfactual", "{arch}")
+    priority: PRIORITY["counterfactual"]
     conda:
         CONDA_ENV
     threads: TORCH_THREADS["attribution"]

@@ -27,6 +27,7 @@ rule extract_features:
         f"{LOGS}/extract_features/{{arch}}.log",
     benchmark:
         benchmark_file("extract_features", "{arch}")
+    priority: PRIORITY["models"]
     conda:
         CONDA_ENV
     threads: TORCH_THREADS["features"]
@@ -60,6 +61,7 @@ rule train_head:
         f"{LOGS}/train_head/{{experiment}}_{{arch}}.log",
     benchmark:
         benchmark_file("train_head", "{experiment}_{arch}")
+    priority: PRIORITY["models"]
     conda:
         CONDA_ENV
     threads: TORCH_THREADS["heads"]

@@ -18,6 +18,7 @@ rule sanity:
         f"{LOGS}/sanity/{{arch}}.log",
     benchmark:
         benchmark_file("sanity", "{arch}")
+    priority: PRIORITY["sanity"]
     conda:
         CONDA_ENV
     threads: TORCH_THREADS["attribution"]
@@ -56,6 +57,7 @@ rule faithfulness:
         f"{LOGS}/faithfulness/{{method}}_{{arch}}.log",
     benchmark:
         benchmark_file("faithfulness", "{method}_{arch}")
+    priority: PRIORITY["faithfulness"]
     conda:
         CONDA_ENV
     threads: TORCH_THREADS["attribution"]

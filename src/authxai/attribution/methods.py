@@ -11,6 +11,7 @@ its within-consistency table should not use the generic one.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,10 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from authxai.attribution.gradcam import gradcam_rows
-from authxai.attribution.lime import lime_rows
 from authxai.attribution.maps import drops_array, map_array, segments_array
-from authxai.attribution.mpm import mpm_rows
 from authxai.ensemble import lime_ensemble_map, mpm_ensemble_map
 
 #: Columns every attribution table has (one row per explained variant).
@@ -38,6 +36,18 @@ SEEDS_SETTING = {
         ],
     }
 }
+
+
+def _imported_on_call(module: str, name: str) -> Callable[..., Any]:
+    """``module.name``, imported when first called: the registry is read by the config check
+    and by jobs that only read maps, which need not import torch (~2 s each)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"{module}.{name}, imported on first call."
+    return call
 
 
 @dataclass(frozen=True)
@@ -114,7 +124,7 @@ METHODS: dict[str, Method] = {
         Method(
             name="gradcam",
             label="Grad-CAM",
-            rows=gradcam_rows,
+            rows=_imported_on_call("authxai.attribution.gradcam", "gradcam_rows"),
             within_table="table4_within_gradcam",
             # its gradients always run in fp32: its jobs do not depend on attribution.precision
             fixed_precision="fp32",
@@ -123,7 +133,7 @@ METHODS: dict[str, Method] = {
         Method(
             name="mpm",
             label="MPM",
-            rows=mpm_rows,
+            rows=_imported_on_call("authxai.attribution.mpm", "mpm_rows"),
             columns=("drops", "patch_sizes", "stride"),
             settings={
                 "patch_sizes": {
@@ -155,7 +165,7 @@ METHODS: dict[str, Method] = {
         Method(
             name="lime",
             label="LIME",
-            rows=lime_rows,
+            rows=_imported_on_call("authxai.attribution.lime", "lime_rows"),
             columns=(
                 "coefficients",
                 "intercept",

@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from authxai import localization  # noqa: E402
-from authxai.models.features import model_view, resize_and_crop  # noqa: E402
+from authxai.data.geometry import model_view, resize_and_crop  # noqa: E402
 from authxai.tables import atomic_write, provenance, read_parquet  # noqa: E402
 
 DIMENSION_COLOURS = {"quality": "#4C72B0", "authenticity": "#DD8452", "correspondence": "#55A868"}

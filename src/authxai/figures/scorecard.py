@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from authxai.attribution.maps import map_array
-from authxai.faithfulness import CURVES
 from authxai.figures.common import ModelView, image_table, new_figure, outline_cues, panel_label
 from authxai.figures.consistency import METHOD_LABEL, METHOD_ORDER
 from authxai.tables import read_parquet, read_parquets
@@ -75,6 +74,9 @@ def fig7_sanity_checks(inputs: dict[str, str], view: ModelView):
 def fig8_faithfulness(inputs: dict[str, str]):
     """Mean over images and variants of |Δ prediction| after deleting (MoRF solid, LeRF dashed)
     or inserting (dotted) pixels in each map's order, per method; one colour per architecture."""
+    # the curves are defined where they are computed (with torch, which no other figure needs)
+    from authxai.faithfulness import CURVES
+
     table = read_parquets(inputs.values())
     methods = [m for m in METHOD_ORDER if m in set(table["method"])]
     fig, axes = new_figure(len(methods), width=3.2, height=2.9)

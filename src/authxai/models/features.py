@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 
 from authxai.data.adapters import open_rgb
+from authxai.data.geometry import resize_and_crop
 from authxai.errors import fail, require_finite
 from authxai.models.backbones import build_backbone, get_spec, on_device, split_backbone
 from authxai.tables import atomic_write, provenance
@@ -30,27 +31,6 @@ log = logging.getLogger(__name__)
 WEIGHTS_FIX = "check models.weights.{arch} (a checkpoint of this architecture with its BatchNorm statistics)"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-def resize_and_crop(image: Image.Image, resize: int, crop: int, nearest: bool = False) -> Image.Image:
-    """The models' geometry: shorter side resized to ``resize``, then a centred ``crop`` square.
-
-    Bilinear (antialiased) for photos; ``nearest`` for label images such as cue masks, whose
-    values must stay the ones painted.
-    """
-    import torchvision.transforms.functional as TF
-
-    mode = TF.InterpolationMode.NEAREST if nearest else TF.InterpolationMode.BILINEAR
-    return TF.center_crop(TF.resize(image, resize, interpolation=mode, antialias=True), crop)
-
-
-def model_view(path: str | Path, resize: int = 256, crop: int = 224) -> Image.Image:
-    """The RGB image exactly as the model sees it, before normalization: (crop, crop) pixels.
-
-    A missing or unreadable file stops with one line naming it; 16-bit images are scaled to
-    8 bits (:func:`authxai.data.adapters.open_rgb`).
-    """
-    return resize_and_crop(open_rgb(path), resize, crop)
 
 
 def normalize(image: Image.Image) -> torch.Tensor:
@@ -70,7 +50,7 @@ def model_input(image: Image.Image | np.ndarray, resize: int = 256, crop: int = 
 
 
 def load_image(path: str | Path, resize: int = 256, crop: int = 224) -> torch.Tensor:
-    """:func:`model_input` of an image file (one-line errors as :func:`model_view`)."""
+    """:func:`model_input` of an image file (one-line errors as :func:`authxai.data.geometry.model_view`)."""
     return model_input(open_rgb(path), resize, crop)
 
 
