@@ -114,10 +114,13 @@ def preprocess(arch):
 #: as ``params.torch_threads``, which jobs use whatever --cores is: Snakemake scales a job's
 #: threads down to --cores, and torch's reduction order follows its thread count, so features
 #: and maps would otherwise differ (~1e-6, enough to move top-k IoUs) between --cores 1 and 2.
+#: One thread for features and pruning too: on a few cores a job that asks for two waits until
+#: both are free at once, which rarely happens while one-thread jobs keep arriving (in `make run`
+#: the third architecture's features and Experiment 3's pruning waited ~400 s that way).
 TORCH_THREADS = {
-    "features": 2,
+    "features": 1,
     "heads": 1,
-    "pruning": 2,
+    "pruning": 1,
     "attribution": config["attribution"]["threads"],
 }
 
