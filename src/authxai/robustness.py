@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from authxai.errors import InputError
-from authxai.scorecard import tied_with_best
+from authxai.scorecard import _above, consistent_but_worse
 
 
 def _rows(rows: pd.DataFrame, card: pd.DataFrame) -> str:
@@ -27,10 +27,6 @@ def _rows(rows: pd.DataFrame, card: pd.DataFrame) -> str:
         return f"all {len(card)}"
     names = [f"{r.method} {str(r.arch).removeprefix('efficientnet_')}" for r in rows.itertuples()]
     return ", ".join(names) if names else "none"
-
-
-def _above(card: pd.DataFrame, score: str, bar: float) -> pd.DataFrame:
-    return card[card[f"{score}_low"] > bar]
 
 
 def scorecard_conclusions(card: pd.DataFrame, variance: pd.DataFrame | None = None) -> pd.Series:
@@ -50,11 +46,8 @@ def scorecard_conclusions(card: pd.DataFrame, variance: pd.DataFrame | None = No
         out["counterfactual rank r: CI above 0"] = _rows(_above(card, "cf_agreement", 0.0), card)
     out["faithfulness gap: CI above 0"] = _rows(_above(card, "faithfulness_gap", 0.0), card)
     out["sanity checks passed"] = _rows(card[card["sanity"] == "pass"], card)
-    consistent = tied_with_best(card, "within_r")
-    top = card.loc[card["auroc"].idxmax()]
-    out["a most consistent map localizes worse than the best (AUROC CIs apart)"] = _rows(
-        consistent[consistent["auroc_high"] < top["auroc_low"]], card
-    )
+    worse, _ = consistent_but_worse(card)
+    out["a most consistent map localizes worse than the best (AUROC CIs apart)"] = _rows(worse, card)
     if variance is not None and len(variance):
         archs = lambda rows: ", ".join(a.removeprefix("efficientnet_") for a in rows["arch"]) or "none"  # noqa: E731
         out["the heads use the cues: R² CI above 0"] = archs(variance[variance["r2_low"] > 0])

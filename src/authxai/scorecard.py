@@ -184,12 +184,18 @@ def tied_with_best(card: pd.DataFrame, score: str) -> pd.DataFrame:
     return card[card[f"{score}_high"] >= best[f"{score}_low"]]
 
 
+def consistent_but_worse(card: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The most consistent rows (:func:`tied_with_best` on within-architecture r) whose cue
+    AUROC CI lies below the best localizer's, and that best row."""
+    consistent, top = tied_with_best(card, "within_r"), _best(card, "auroc")
+    return consistent[consistent["auroc_high"] < top["auroc_low"]], top
+
+
 def _identifiability(card: pd.DataFrame) -> str:
     """Is the most consistent explanation the most correct one — said only as far as the CIs of
     within-architecture r and cue AUROC separate the rows."""
     consistent = tied_with_best(card, "within_r")
-    top = _best(card, "auroc")
-    less_correct = consistent[consistent["auroc_high"] < top["auroc_low"]]
+    less_correct, top = consistent_but_worse(card)
     lead = (
         f"The most consistent explanations (within-architecture r's CI reaches the best one's) are {_names(consistent)}"
     )
