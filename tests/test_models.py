@@ -56,6 +56,46 @@ def test_tail_of_trunk_equals_the_unsplit_backbone(name):
     torch.testing.assert_close(tail(out.act, out.aux, channel_mask=mask), tail(zeroed, out.aux))
 
 
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n for n in sorted(bb.REGISTRY)]
+)
+def test_folding_batchnorm_keeps_the_trunk_and_tail_outputs(name):
+    """Folded and unfolded nets agree where the pipeline reads them (act, aux, the masked
+    embedding) once BatchNorms hold real statistics and affine parameters; only the target
+    conv's BatchNorm (the tail's first op) is left."""
+    torch.manual_seed(0)
+    model = bb.REGISTRY[name].build()
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    x = torch.randn(2, 3, 96, 96)
+    with torch.no_grad():
+        for m in norms:
+            m.weight.uniform_(0.8, 1.2)
+            m.bias.normal_(0, 0.1)
+            m.reset_running_stats()
+            m.momentum = None
+        model.train()(x)  # statistics from data, as pretrained nets have them
+    # float64: random deep nets amplify float32 rounding (ResNet-152's act moves ~2e-3 of its
+    # scale with the summation order), which would hide what is checked here, the algebra
+    model, x = model.eval().double(), x.double()
+    folded = bb.fold_batchnorm(model, name)
+    left = [m for m in folded.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert not norms or len(left) < len(norms), (len(left), len(norms))  # DenseNet keeps its norm1s
+    assert [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)] == norms  # a copy
+    mask = torch.ones(bb.target_module(model, name).out_channels, dtype=torch.float64)
+    mask[:5] = 0
+    outputs = []
+    for net in (model, folded):
+        trunk, tail = bb.split_backbone(net, name)
+        with torch.no_grad():
+            out = trunk(x)
+            outputs.append((out.act, out.aux, tail(out.act, out.aux, mask)))
+    for ref, got in zip(*outputs):
+        if ref is None:
+            assert got is None
+            continue
+        torch.testing.assert_close(got, ref, rtol=1e-9, atol=1e-9 * float(ref.abs().max()))
+
+
 @pytest.mark.parametrize("name,count", sorted(PAPER_HEAD_PARAMS.items()))
 def test_head_parameter_counts_match_the_paper(name, count):
     spec = bb.REGISTRY[name]

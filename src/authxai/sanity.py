@@ -29,7 +29,7 @@ from authxai.attribution.maps import map_array
 from authxai.attribution.pipeline import explain_variants
 from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants
 from authxai.localization import to_mask_grid
-from authxai.models.backbones import FAMILIES, RANDOM_INIT_SEED, get_spec, split_backbone
+from authxai.models.backbones import FAMILIES, RANDOM_INIT_SEED, fold_batchnorm, get_spec, split_backbone
 from authxai.models.heads import RegressionHead
 from authxai.progress import Progress
 
@@ -186,7 +186,7 @@ def randomization_maps(
     progress = Progress("sanity maps (model x method x image)", (1 + len(cascade)) * len(methods) * len(images))
     precisions = precisions or {}
     for levels, stages, model, heads in models():
-        trunk, tail = split_backbone(model, arch)
+        trunk, tail = split_backbone(fold_batchnorm(model, arch), arch)  # after re-initializing
         for method, settings in methods.items():
             precision = precisions.get(method, "fp32")
             variants = SharedTrunkVariants(trunk, tail, heads, [mask] * len(heads), precision).eval()

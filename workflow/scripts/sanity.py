@@ -36,7 +36,9 @@ def permuted_head(smk, arch: str, seed: int):
 
 def main(smk):
     arch, device, cfg = smk.wildcards.arch, pick_device(smk.params.device), smk.params.sanity
-    variants, (record,) = load_variants(arch, smk.input.heads, smk.input.pruning, device, smk.params.weights)
+    variants, (record,) = load_variants(
+        arch, smk.input.heads, smk.input.pruning, device, smk.params.weights, fold=False
+    )
     data_head = permuted_head(smk, arch, record["seed"]).to(device)
     table = read_parquet(smk.input.images).set_index("image_id")
     images = {

@@ -13,7 +13,15 @@ import torch
 from torch import nn
 
 from authxai.attribution.occlusion import PatchOcclusion
-from authxai.models.backbones import Tail, Trunk, TrunkOutput, build_backbone, on_device, split_backbone
+from authxai.models.backbones import (
+    Tail,
+    Trunk,
+    TrunkOutput,
+    build_backbone,
+    fold_batchnorm,
+    on_device,
+    split_backbone,
+)
 from authxai.models.heads import RegressionHead, load_head
 from authxai.pruning import load_pruning
 
@@ -149,11 +157,15 @@ def load_variants(
     device: torch.device | str = "cpu",
     weights: str | None = None,
     precision: str = "fp32",
+    fold: bool = True,
 ) -> tuple[SharedTrunkVariants, list[dict]]:
     """The pruned variants of one architecture from their head and pruning files (same order),
     and the pruning records (seed, removed channels, mask); ``precision`` of the trunk as in
-    :class:`SharedTrunkVariants`."""
-    trunk, tail = split_backbone(on_device(build_backbone(arch, weights), device), arch)
+    :class:`SharedTrunkVariants`. ``fold``: BatchNorms folded into their convolutions
+    (:func:`~authxai.models.backbones.fold_batchnorm`; same outputs, faster), unless the
+    caller needs the network's own modules (the sanity checks re-initialize them)."""
+    backbone = on_device(build_backbone(arch, weights), device)
+    trunk, tail = split_backbone(fold_batchnorm(backbone, arch) if fold else backbone, arch)
     heads = [load_head(p).to(device) for p in head_paths]
     records = [load_pruning(p) for p in pruning_paths]
     masks = [rec["mask"].to(device) for rec in records]
