@@ -12,15 +12,17 @@ CORES  ?= 2
 
 # The venv is (re)built when the pinned requirements change. torch/torchvision come from
 # pip's local wheel cache where the machine has one (no multi-GB download). A wrong Python is
-# one line here, not an error at the last install step.
+# one line here, not an error at the last install step. pip compiles no bytecode: only what
+# the jobs and tests import is compiled, by importing it (authxai.bytecode; half the time).
 $(STAMP): requirements.txt pyproject.toml
 	@python=$(PYTHON); [ -x $(BIN)/python ] && python=$(BIN)/python; \
 	version=$$($$python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
 	[ "$$version" = "$(PYTHON_VERSION)" ] || { echo "authxai needs Python $(PYTHON_VERSION) (pyproject.toml's requires-python), and $$python is $${version:-not a Python that runs}: install python$(PYTHON_VERSION) (with its venv module) and run make PYTHON=/path/to/python$(PYTHON_VERSION)$$([ -x $(BIN)/python ] && echo ' after rm -rf $(VENV)')" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-compile -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/python -m authxai.bytecode src workflow/scripts tests
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -171,7 +171,7 @@ def scorecard_inputs(wildcards=None):
     """Per-method results the scorecard puts side by side (named groups of files)."""
     inputs = {
         "sanity": [sanity_file(arch) for arch in ARCHS],
-        "faithfulness": [faithfulness_file(m, arch) for m in METHODS for arch in ARCHS],
+        "faithfulness": [faithfulness_file(arch) for arch in ARCHS],
         "within": [within_file(m) for m in WITHIN_METHODS],
         "across": [across_file(m) for m in ACROSS_METHODS],
     }

@@ -156,3 +156,7 @@ def faithfulness_seeds(method):
         "faithfulness.seeds",
         f"the variants {method} explains {method_seeds(method)} (attribution.{method}.seeds)",
     )
+
+
+#: Every variant a faithfulness job loads (the union over methods).
+FAITHFULNESS_VARIANTS = sorted({s for m in METHODS for s in faithfulness_seeds(m)})

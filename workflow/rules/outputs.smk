@@ -131,9 +131,7 @@ if SCORECARD:
         "table": "results/tables/table9_scorecard.csv"
     }
     FIGURE_INPUTS["fig8_faithfulness"] = {
-        f"faithfulness_{m}_{arch}": faithfulness_file(m, arch)
-        for m in METHODS
-        for arch in ARCHS
+        f"faithfulness_{arch}": faithfulness_file(arch) for arch in ARCHS
     }
 for _method in WITHIN_METHODS:
     # Every seed of the first architecture on its most and least consistent test image.

@@ -85,8 +85,9 @@ def sanity_file(arch="{arch}", kind=""):
     return f"results/sanity/{arch}{kind}.parquet"
 
 
-def faithfulness_file(method="{method}", arch="{arch}"):
-    return f"results/faithfulness/{method}/{arch}.parquet"
+def faithfulness_file(arch="{arch}"):
+    """Faithfulness curves of every method on one architecture."""
+    return f"results/faithfulness/{arch}.parquet"
 
 
 def ensemble_map_file(method="{method}", image="{image}"):

@@ -41,32 +41,38 @@ rule sanity:
 
 
 rule faithfulness:
-    """Deletion/insertion curves of each variant's own map (Experiment 2 explanation images)."""
+    """Deletion/insertion curves of each variant's own map, every method, on one architecture
+    (Experiment 2 explanation images): one model load for the three methods."""
     input:
-        maps=lambda wc: method_maps(wc.method, "test", FAITHFULNESS_IMAGES, [wc.arch]),
+        maps=lambda wc: [
+            path
+            for method in METHODS
+            for path in method_maps(method, "test", FAITHFULNESS_IMAGES, [wc.arch])
+        ],
         images=rules.prepare_data.output.images,
         pixels=image_inputs,
         weights=weights_input,
         heads=lambda wc: head_files(
-            REGIME_EXPERIMENT["test"], wc.arch, faithfulness_seeds(wc.method)
+            REGIME_EXPERIMENT["test"], wc.arch, FAITHFULNESS_VARIANTS
         ),
-        pruning=lambda wc: pruning_files("test", wc.arch, faithfulness_seeds(wc.method)),
+        pruning=lambda wc: pruning_files("test", wc.arch, FAITHFULNESS_VARIANTS),
     output:
         faithfulness_file(),
     log:
-        f"{LOGS}/faithfulness/{{method}}_{{arch}}.log",
+        f"{LOGS}/faithfulness/{{arch}}.log",
     benchmark:
-        benchmark_file("faithfulness", "{method}_{arch}")
+        benchmark_file("faithfulness", "{arch}")
     priority: PRIORITY["faithfulness"]
     conda:
         CONDA_ENV
     threads: TORCH_THREADS["attribution"]
     resources:
-        **job_resources(mem_mb=16000, runtime=60, gpu=GPU),
+        **job_resources(mem_mb=16000, runtime=60 * len(METHODS), gpu=GPU),
     params:
         **backbone_params("attribution"),
         settings=config["faithfulness"],
         images=FAITHFULNESS_IMAGES,
+        seeds={method: faithfulness_seeds(method) for method in METHODS},
     script:
         "../scripts/faithfulness.py"
 

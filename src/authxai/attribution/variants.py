@@ -123,6 +123,11 @@ class SharedTrunkVariants(nn.Module):
 
         return patched
 
+    def select(self, ks: list[int]) -> SharedTrunkVariants:
+        """The variants ``ks`` (in that order), sharing this trunk and tail."""
+        heads = [self.heads[k] for k in ks]
+        return SharedTrunkVariants(self.trunk, self.tail, heads, [self.masks[k] for k in ks], self.precision).eval()
+
     def variant(self, k: int) -> VariantModel:
         """Variant ``k`` as a standalone scalar model (for the public per-model API)."""
         return VariantModel(self.trunk, self.tail, self.heads[k], self.masks[k])
