@@ -3,8 +3,9 @@ as built, in one run: a batch through trunk + tail, and the MPM of one image for
 variants of an architecture (the attribution jobs' inner loop, with incremental occlusion).
 Prints the speed-up and how far the outputs moved (max |difference| over max |output|).
 
-Paper backbones run with random weights (the speed does not depend on the values); their
-BatchNorm statistics come from the batch itself, as in the tests.
+The networks are those of ``benchmarks/mpm_incremental.py`` (installed Lite weights; other
+backbones random-init with BatchNorm statistics from random images: speed does not depend on
+the values).
 
     .venv/bin/python benchmarks/batchnorm_folding.py [--archs efficientnet_lite0 resnet152]
         [--size 128] [--batch 64] [--threads 1]
@@ -13,58 +14,26 @@ BatchNorm statistics come from the batch itself, as in the tests.
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+from mpm_incremental import timed, variants_of  # the incremental-MPM benchmark's variants (a sibling script)
 
 from authxai.attribution.mpm import mpm_drops
 from authxai.attribution.variants import SharedTrunkVariants
-from authxai.models.backbones import build_backbone, fold_batchnorm, get_spec, on_device, pick_device, split_backbone
-from authxai.models.heads import RegressionHead
+from authxai.models.backbones import fold_batchnorm, pick_device, split_backbone
 
 
 def best_seconds(fn, repeat: int = 3) -> float:
     """Best wall time of ``fn()`` over ``repeat`` runs after one warm-up."""
     fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def calibrated(arch: str, x: torch.Tensor) -> torch.nn.Module:
-    """The architecture with packaged weights when it has them, else random weights whose
-    BatchNorm statistics are set from ``x``."""
-    spec = get_spec(arch)
-    if spec.weights.startswith("package:") or spec.weights == "random":
-        return build_backbone(arch).eval()
-    torch.manual_seed(0)
-    model = spec.build()
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.reset_running_stats()
-            m.momentum = None
-    with torch.no_grad():
-        model.train()(x)
-    return model.eval()
-
-
-def variants_of(model: torch.nn.Module, arch: str, device: torch.device) -> SharedTrunkVariants:
-    spec = get_spec(arch)
-    torch.manual_seed(1)
-    heads = [RegressionHead(spec.embed_dim, spec.head_hidden, 0.5).eval().to(device) for _ in range(10)]
-    trunk, tail = split_backbone(model, arch)
-    return SharedTrunkVariants(trunk, tail, heads).eval()
+    return min(timed(fn)[1] for _ in range(repeat))
 
 
 def measure(arch: str, x: torch.Tensor, device: torch.device) -> tuple[list[float], list[float], float]:
     """Forward and MPM seconds of the built and the folded net, and the outputs' distance."""
-    built = on_device(calibrated(arch, x), device)
-    both = [variants_of(net, arch, device) for net in (built, fold_batchnorm(built, arch))]
+    built = variants_of(arch, 10, device, x.shape[-1])
+    folded = SharedTrunkVariants(*split_backbone(fold_batchnorm(built.trunk.model, arch), arch), list(built.heads))
+    both = [built, folded.eval()]
     x = x.to(device)
     image = x[0]
     with torch.no_grad():

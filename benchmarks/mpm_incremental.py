@@ -19,7 +19,14 @@ import torch
 
 from authxai.attribution.mpm import centre_grid, mpm_drops
 from authxai.attribution.variants import SharedTrunkVariants
-from authxai.models.backbones import build_backbone, get_spec, on_device, pick_device, split_backbone
+from authxai.models.backbones import (
+    build_backbone,
+    calibrate_batchnorm,
+    get_spec,
+    on_device,
+    pick_device,
+    split_backbone,
+)
 from authxai.models.heads import RegressionHead
 
 
@@ -29,12 +36,7 @@ def variants_of(arch: str, seeds: int, device: torch.device, size: int) -> Share
     if get_spec(arch).family == "efficientnet_lite":
         model = build_backbone(arch)
     else:
-        model = get_spec(arch).build()
-        for norm in (m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)):
-            norm.reset_running_stats()
-            norm.momentum = None
-        with torch.no_grad():
-            model.train()(torch.randn(4, 3, size, size))
+        model = calibrate_batchnorm(get_spec(arch).build(), torch.randn(4, 3, size, size))
     trunk, tail = split_backbone(on_device(model.eval(), device), arch)
     with torch.no_grad():
         out = trunk(torch.zeros(1, 3, size, size, device=device))

@@ -166,15 +166,8 @@ def calibrated_random_state_dict(arch: str, images, seed: int = 0) -> dict:
     vanish (~1e-13)."""
     import torch
 
-    from authxai.models.backbones import get_spec
+    from authxai.models.backbones import calibrate_batchnorm, get_spec
 
     torch.manual_seed(seed)
-    model = get_spec(arch).build()
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over the calibration batches
-    model.train()
-    with torch.no_grad():
-        model(images)
-    return {k: v.detach().clone().contiguous() for k, v in model.eval().state_dict().items()}
+    model = calibrate_batchnorm(get_spec(arch).build(), images)
+    return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}

@@ -71,9 +71,7 @@ def test_folding_batchnorm_keeps_the_trunk_and_tail_outputs(name):
         for m in norms:
             m.weight.uniform_(0.8, 1.2)
             m.bias.normal_(0, 0.1)
-            m.reset_running_stats()
-            m.momentum = None
-        model.train()(x)  # statistics from data, as pretrained nets have them
+    bb.calibrate_batchnorm(model, x)  # statistics from data, as pretrained nets have them
     # float64: random deep nets amplify float32 rounding (ResNet-152's act moves ~2e-3 of its
     # scale with the summation order), which would hide what is checked here, the algebra
     model, x = model.eval().double(), x.double()

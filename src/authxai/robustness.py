@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from authxai.errors import InputError
-from authxai.scorecard import _above, consistent_but_worse
+from authxai.scorecard import ci_above, consistent_but_worse
 
 
 def _rows(rows: pd.DataFrame, card: pd.DataFrame) -> str:
@@ -38,13 +38,13 @@ def scorecard_conclusions(card: pd.DataFrame, variance: pd.DataFrame | None = No
     """
     card = card.assign(**{score: card[f"{score}_mean"] for score in ("within_r", "auroc") if f"{score}_mean" in card})
     out = {
-        "within-architecture r: CI above 0.5": _rows(_above(card, "within_r", 0.5), card),
-        "cue AUROC: CI above 0.5": _rows(_above(card, "auroc", 0.5), card),
+        "within-architecture r: CI above 0.5": _rows(ci_above(card, "within_r", 0.5), card),
+        "cue AUROC: CI above 0.5": _rows(ci_above(card, "auroc", 0.5), card),
         "best localizer (highest cue AUROC)": _rows(card.loc[[card["auroc"].idxmax()]], card),
     }
     if "cf_agreement_low" in card and card["cf_agreement_low"].notna().any():
-        out["counterfactual rank r: CI above 0"] = _rows(_above(card, "cf_agreement", 0.0), card)
-    out["faithfulness gap: CI above 0"] = _rows(_above(card, "faithfulness_gap", 0.0), card)
+        out["counterfactual rank r: CI above 0"] = _rows(ci_above(card, "cf_agreement", 0.0), card)
+    out["faithfulness gap: CI above 0"] = _rows(ci_above(card, "faithfulness_gap", 0.0), card)
     out["sanity checks passed"] = _rows(card[card["sanity"] == "pass"], card)
     worse, _ = consistent_but_worse(card)
     out["a most consistent map localizes worse than the best (AUROC CIs apart)"] = _rows(worse, card)

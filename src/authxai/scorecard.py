@@ -132,14 +132,14 @@ def _best(card: pd.DataFrame, score: str) -> pd.Series:
     return card.loc[card[score].idxmax()]
 
 
-def _above(card: pd.DataFrame, score: str, bar: float) -> pd.DataFrame:
+def ci_above(card: pd.DataFrame, score: str, bar: float) -> pd.DataFrame:
     """The rows whose 95% CI of ``score`` lies above ``bar``."""
     return card[card[f"{score}_low"] > bar]
 
 
 def _leader(card: pd.DataFrame, score: str, bar: float) -> tuple[pd.Series, str]:
     """The row with the highest ``score`` and the names of the rows whose CI lies above ``bar``."""
-    return _best(card, score), _names(_above(card, score, bar))
+    return _best(card, score), _names(ci_above(card, score, bar))
 
 
 def _joined(items: list[str]) -> str:
@@ -261,7 +261,7 @@ def scorecard_reading(
         + (f" and failed by {_names(failed)}." if len(failed) else ".")
     )
     # with the gaps themselves: a CI above 0 can be a negligible gap (a model whose output hardly moves)
-    faithful = _above(card, "faithfulness_gap", 0.0)
+    faithful = ci_above(card, "faithfulness_gap", 0.0)
     sentences.append(
         "Deleting the most relevant pixels first moves the prediction more than the least relevant ones "
         f"(gap CI above 0; gap in rating units) for {_names(faithful, 'faithfulness_gap')}."

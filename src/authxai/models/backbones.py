@@ -516,12 +516,26 @@ def split_backbone(model: nn.Module, name: str) -> tuple[Trunk, Tail]:
     return Trunk(model, spec.family), Tail(model, spec.family)
 
 
+@torch.no_grad()
+def calibrate_batchnorm(model: nn.Module, images: torch.Tensor) -> nn.Module:
+    """``model`` (in eval mode) with every BatchNorm's running statistics set from ``images``
+    (one train-mode forward, cumulative average), as pretrained weights have them. For
+    random-init weights in tests and benchmarks: without it random ResNet-152 activations reach
+    ~1e8 and EfficientNet-B3's vanish."""
+    for norm in model.modules():
+        if isinstance(norm, nn.modules.batchnorm._BatchNorm):
+            norm.reset_running_stats()
+            norm.momentum = None
+    model.train()(images)
+    return model.eval()
+
+
 def fold_batchnorm(model: nn.Module, name: str) -> nn.Module:
     """An inference copy of ``model`` with each BatchNorm folded into the convolution before it.
 
     In eval mode a BatchNorm is a per-channel affine map, so ``bn(conv(x))`` is one convolution
     with scaled weights and a bias: the folded net skips a pass over every activation map
-    (EfficientNet-Lite at 128 px on one CPU thread: ~1.2x faster), and outputs differ only by
+    (EfficientNet-Lite at 128 px on one CPU thread: 1.4-1.5x faster), and outputs differ only by
     float32 rounding. A pair is a convolution and the BatchNorm registered right after it in the
     same parent, which every registered family runs in that order (tests check trunk and tail
     against the unfolded net for each architecture). The target convolution stays unfolded: its
