@@ -12,6 +12,7 @@ from authxai.config import validate_config
 from authxai.data.adapters import metadata_for_dag
 from authxai.data.checks import check_study
 from authxai.errors import InputError
+from authxai.models.backbones import control_archs
 from authxai.splits import REGIMES as REGIME_SPLITS
 from authxai.splits import explanation_ids, explanation_sample, training_pool_ids
 from authxai.workflow import SYNTHETIC_COMBOS, SYNTHETIC_ROOT, image_chunks
@@ -37,6 +38,9 @@ if config["dataset"]["kind"] == "synthetic":
         config["dataset"]["exclusion"]["combos_file"] = SYNTHETIC_COMBOS
 
 ARCHS = config["models"]["archs"]
+#: Control architectures (registry property): the null, never among the trained backbones.
+CONTROL_ARCHS = control_archs(ARCHS)
+TRAINED_ARCHS = [arch for arch in ARCHS if arch not in CONTROL_ARCHS]
 SEEDS = list(range(config["training"]["seeds"]))
 REGIMES = config["attribution"]["regimes"]
 METHODS = config["attribution"]["methods"]

@@ -62,6 +62,7 @@ class ArchSpec:
     weights: str
     weights_enum: str | None = None
     channel_local: bool = True
+    control: bool = False
 
     def build(self) -> nn.Module:
         """The architecture with random initialization (no download)."""
@@ -162,9 +163,15 @@ REGISTRY: dict[str, ArchSpec] = {
             embed_dim=1280,
             head_hidden=HEAD_HIDDEN,
             weights="random",
+            control=True,
         ),
     )
 }
+
+
+def control_archs(names: list[str]) -> list[str]:
+    """The control architectures among ``names`` (registry property :attr:`ArchSpec.control`)."""
+    return [name for name in names if get_spec(name).control]
 
 
 def get_spec(name: str) -> ArchSpec:
