@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from PIL import Image
 from scipy import stats
@@ -947,6 +948,34 @@ def test_fig9_forest_plot_draws_each_cell_with_its_ci_and_the_chance_lines(tmp_p
     assert [line.get_xdata()[0] for line in axes[3].lines if line.get_linestyle() == "--"] == [0.0]
     # rows top to bottom: Grad-CAM lite0 (-0.2), Grad-CAM random (no value: no marker), MPM lite0 (0.4)
     assert [c.lines[0].get_xdata()[0] for c in axes[3].containers] == pytest.approx([-0.2, 0.4])
+
+
+def test_fig9_shades_the_control_and_stars_the_rows_above_it(tmp_path):
+    """The control's CI is the null band behind its method's rows; a star marks a trained row
+    whose paired difference from the control lies above 0; the control row comes last."""
+    rows = []
+    for method, arch, *cells, sanity in FOREST_ROWS:
+        row = {"method": method, "arch": arch, "sanity": sanity, "control": arch == "random_lite0"}
+        for criterion, (mean, low, high) in zip(FOREST_CRITERIA, cells):
+            row |= {f"{criterion}_mean": mean, f"{criterion}_low": low, f"{criterion}_high": high}
+        rows.append(row)
+    table = pd.DataFrame(rows).assign(
+        auroc_vs_control_low=[np.nan, np.nan, 0.05], faithfulness_gap_vs_control_low=[np.nan, np.nan, -0.1]
+    )
+    path = tmp_path / "table9_scorecard.csv"
+    table.to_csv(path, index=False)
+    axes = drawn_panels(draw_figure("fig9_scorecard_forest", {"table": str(path)}))
+    ticks = sorted(zip(axes[0].get_yticks(), (t.get_text() for t in axes[0].get_yticklabels())), reverse=True)
+    assert [label for _, label in ticks][:2] == [f"{LABEL['gradcam']} · {SHORT['efficientnet_lite0']}"] + [
+        f"{LABEL['gradcam']} · {SHORT['random_lite0']}"
+    ]
+    auroc, gap = axes[2], axes[3]
+    (band,) = [c for c in auroc.collections if isinstance(c, PolyCollection)]
+    xs = band.get_paths()[0].vertices[:, 0]
+    assert (xs.min(), xs.max()) == pytest.approx((0.5, 0.53))  # the control's AUROC CI
+    stars = [line for line in auroc.lines if line.get_marker() == "*"]
+    assert len(stars) == 1 and stars[0].get_xdata()[0] == pytest.approx(0.76)  # Grad-CAM lite0's CI end
+    assert not [line for line in gap.lines if line.get_marker() == "*"]
 
 
 def test_seed_grid_shows_every_seed_on_the_most_and_least_consistent_image(tmp_path):

@@ -6,7 +6,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from authxai.scorecard import consistency_vs_localization, scorecard_display, scorecard_reading, scorecard_table
+from authxai.scorecard import (
+    across_pairs,
+    consistency_vs_localization,
+    control_phrase,
+    scorecard_display,
+    scorecard_reading,
+    scorecard_table,
+)
 
 IMAGES = ["i1", "i2", "i3", "i4"]
 
@@ -84,12 +91,15 @@ def test_agreement_is_the_per_image_correlation(stages):
     _, _, within, _, loc = stages
     loc = loc.copy()
     loc["auroc"] += np.tile(np.repeat(np.linspace(0, 0.05, 4), 2), 4)  # vary with the image
-    agreement = consistency_vs_localization(within[within["subset"] == "test"], loc).set_index("method")
-    merged = within[(within["method"] == "agree") & (within["subset"] == "test")].merge(
+    agreement = consistency_vs_localization(within[within["subset"] == "test"], loc).set_index(["method", "arch"])
+    merged = within[(within["method"] == "agree") & (within["subset"] == "test") & (within["arch"] == "a")].merge(
         loc[loc["method"] == "agree"].groupby(["arch", "image_id"])["auroc"].mean().reset_index()
     )
-    assert agreement.loc["agree", "r"] == pytest.approx(stats.pearsonr(merged["pearson"], merged["auroc"])[0])
-    assert agreement.loc["agree", "n"] == 8
+    r = stats.pearsonr(merged["pearson"], merged["auroc"])[0]
+    assert agreement.loc[("agree", "a"), "r"] == pytest.approx(r)
+    assert agreement.loc[("agree", "a"), "n"] == 4  # images of one architecture: the independent units
+    # a control architecture is left out
+    assert "b" not in consistency_vs_localization(within, loc, controls=["b"])["arch"].to_numpy()
 
 
 def test_reading_names_the_consistent_but_wrong_method(stages):
@@ -105,7 +115,7 @@ def test_reading_names_the_consistent_but_wrong_method(stages):
     vague["auroc_low"], vague["auroc_high"] = 0.0, 1.0
     hedged = scorecard_reading(vague, consistency_vs_localization(within[within["subset"] == "test"], loc))
     assert "does not identify" not in hedged and "do not show that consistency fails" in hedged
-    assert "passed by right on a and right on b and failed by agree on a and agree on b" in text
+    assert "pass: right on a and right on b" in text and "fail (model, data): agree on a and agree on b" in text
     gaps = card.set_index(["method", "arch"]).loc[[("right", "a"), ("right", "b")], "faithfulness_gap"].to_numpy()
     assert f"in rating units) for right on a ({gaps[0]:.2f}) and right on b ({gaps[1]:.2f})." in text
     # without ground truth the text says so instead of guessing
@@ -146,13 +156,90 @@ def test_counterfactual_agreement_column_and_the_cue_use_sentences(stages):
     text = scorecard_reading(card, None, variance)
     assert "(mean over variants [95% CI]) of 0.70 [0.60, 0.80] on a (30 images) and 0.10 [0.02, 0.30] on b (30" in text
     assert "The cues carry most of it (CI above 0.5) on a; less than half (CI below 0.5) on b." in text
-    best = "right on b ranks the regions best" if "right on b ranks" in text else "right on a ranks the regions best"
-    assert f"{best} (counterfactual rank r = 0.82 over 4 images)" in text
-    assert "maps order the regions as the heads use them (CI above 0) for right on a and right on b" in text
-    assert "and in reverse (CI below 0) for agree on a and agree on b." in text
+    cells = by.loc[[("right", "a"), ("right", "b")], "cf_agreement"].to_numpy()
+    assert f"(CI above 0) for right on a ({cells[0]:.2f}) and right on b ({cells[1]:.2f})" in text
+    assert "maps order them in reverse (CI below 0) for agree on a and agree on b." in text
     # no CI on either side of 0.5: the share is reported, nothing is claimed
     unsure = scorecard_reading(card, None, variance.assign(r2_low=0.3, r2_high=0.7))
     assert "The cues carry" not in unsure and "Do the heads use the planted cues?" in unsure
     # without counterfactuals (a table dataset) neither sentence appears
     plain = scorecard_reading(scorecard_table(sanity, faith, within, across, loc, n_boot=200))
     assert "model-grounded" not in plain and "planted cues?" not in plain
+
+
+CONTROL = "random_x"
+
+
+@pytest.fixture
+def with_control(stages):
+    """The stages plus a control architecture that scores best on everything: AUROC 0.95,
+    rank r 0.9, gap 2.0, within r 0.99, and across r 0.95 with both trained backbones."""
+    sanity, faith, within, across, loc = stages
+    sanity = pd.concat([sanity, sanity[sanity["arch"] == "a"].assign(arch=CONTROL)], ignore_index=True)
+    faith = pd.concat([faith, faith[faith["arch"] == "a"].assign(arch=CONTROL, gap=2.0)], ignore_index=True)
+    within = pd.concat([within, within[within["arch"] == "a"].assign(arch=CONTROL, pearson=0.99)], ignore_index=True)
+    loc = pd.concat([loc, loc[loc["arch"] == "a"].assign(arch=CONTROL, auroc=0.95)], ignore_index=True)
+    extra = [
+        {"method": m, "image_id": i, "arch_a": t, "arch_b": CONTROL, "pearson": 0.95}
+        for m in ("agree", "right")
+        for i in IMAGES
+        for t in ("a", "b")
+    ]
+    across = pd.concat([across, pd.DataFrame(extra)], ignore_index=True)
+    cf = loc.rename(columns={"auroc": "cf_agreement"}).assign(cf_agreement=lambda d: d["cf_agreement"] - 0.05)
+    return sanity, faith, within, across, loc, cf
+
+
+def test_the_control_is_the_null_and_never_a_finding(with_control):
+    """A scorecard whose control is best on every score names it only as the control."""
+    sanity, faith, within, across, loc, cf = with_control
+    card = scorecard_table(sanity, faith, within, across, loc, n_boot=200, counterfactual=cf, controls=[CONTROL])
+    agreement = consistency_vs_localization(within[within["subset"] == "test"], loc, controls=[CONTROL])
+    pairs = across_pairs(across, [CONTROL], n_boot=200)
+    text = scorecard_reading(card, agreement, None, pairs)
+    assert CONTROL not in text.replace(control_phrase(card), "")
+    assert "An untrained network's maps find the cues too" in text
+    # every trained map localizes worse than the control: none is claimed better
+    assert "the trained maps localize the planted cues better for none" in text
+    # Table 9's across r of a trained backbone averages its trained partners only
+    by = card.set_index(["method", "arch"])
+    assert by.loc[("agree", "a"), "across_r"] == pytest.approx(0.45)
+    assert by.loc[("agree", CONTROL), "across_r"] == pytest.approx(0.95)
+    assert set(pairs.loc[pairs["pair"] == "trained", "arch_b"]) == {"b"}
+    assert "agree r = 0.45 [0.45, 0.45] (a–b, 4 images)" in text
+    assert bool(by.loc[("agree", CONTROL), "control"]) and not by.loc[("agree", "a"), "control"]
+
+
+def test_paired_differences_from_the_control(with_control):
+    """auroc_vs_control: per image (seeds averaged) trained minus control, mean and bootstrap CI."""
+    sanity, faith, within, across, loc, cf = with_control
+    loc = loc.copy()
+    loc.loc[loc["arch"] == "b", "auroc"] += np.tile(np.repeat([0.0, 0.1, 0.2, 0.3], 2), 2)
+    card = scorecard_table(sanity, faith, within, across, loc, n_boot=500, counterfactual=cf, controls=[CONTROL])
+    by = card.set_index(["method", "arch"])
+    per_image = loc.groupby(["method", "arch", "image_id"])["auroc"].mean()
+    difference = per_image.loc[("right", "b")] - per_image.loc[("right", CONTROL)]
+    assert by.loc[("right", "b"), "auroc_vs_control"] == pytest.approx(difference.mean())
+    assert difference.min() <= by.loc[("right", "b"), "auroc_vs_control_low"] <= difference.mean()
+    assert by.loc[("right", "b"), "auroc_vs_control_images"] == 4
+    assert np.isnan(by.loc[("right", CONTROL), "auroc_vs_control"])  # the control is not compared with itself
+    gap = faith.groupby(["method", "arch", "image_id"])["gap"].mean()
+    assert by.loc[("agree", "a"), "faithfulness_gap_vs_control"] == pytest.approx(
+        (gap.loc[("agree", "a")] - gap.loc[("agree", CONTROL)]).mean()
+    )
+    table = scorecard_display(card).set_index(["method", "arch"])
+    assert table.loc[("right", CONTROL), "auroc_vs_control"] == "—"
+
+
+def test_relations_are_worded_from_their_intervals(stages):
+    sanity, faith, within, across, loc = stages
+    agreement = pd.DataFrame(
+        [
+            {"method": "m", "arch": "a", "n": 30, "r": 0.05, "r_low": -0.3, "r_high": 0.4, "p": 0.79},
+            {"method": "m", "arch": "b", "n": 30, "r": 0.6, "r_low": 0.3, "r_high": 0.8, "p": 0.0004},
+        ]
+    )
+    card = scorecard_table(sanity, faith, within, across, loc, n_boot=200)
+    text = scorecard_reading(card, agreement)
+    assert "m on a r = 0.05 [-0.30, 0.40] (n = 30 images, p = 0.79)" in text
+    assert "no detectable relation (CI covers 0) for m on a; a relation (CI excludes 0) for m on b." in text

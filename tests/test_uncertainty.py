@@ -90,3 +90,14 @@ def test_markdown_shows_the_ci_cell_and_the_csv_keeps_the_numbers(tmp_path):
     # a numeric column keeps its numeric neighbours (nothing formatted to replace them)
     write_markdown_and_csv(summary, tmp_path / "s")
     assert "r_low" in (tmp_path / "s.md").read_text()
+
+
+def test_correlation_ci_is_fishers_z():
+    from scipy import stats
+
+    from authxai.uncertainty import correlation_ci
+
+    low, high = correlation_ci(0.3, 40)
+    half = stats.norm.ppf(0.975) / np.sqrt(37)
+    assert (low, high) == pytest.approx((np.tanh(np.arctanh(0.3) - half), np.tanh(np.arctanh(0.3) + half)))
+    assert np.isnan(correlation_ci(0.3, 3)[0])

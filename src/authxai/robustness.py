@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from authxai.errors import InputError
-from authxai.scorecard import ci_above, consistent_but_worse
+from authxai.scorecard import ci_above, consistent_but_worse, control_rows, trained_rows
 
 
 def _rows(rows: pd.DataFrame, card: pd.DataFrame) -> str:
@@ -30,25 +30,39 @@ def _rows(rows: pd.DataFrame, card: pd.DataFrame) -> str:
 
 
 def scorecard_conclusions(card: pd.DataFrame, variance: pd.DataFrame | None = None) -> pd.Series:
-    """Conclusion -> the rows (method and architecture) or architectures it holds for.
+    """Conclusion -> the trained rows (method and architecture) or architectures it holds for.
 
     ``card`` is Table 9 as written (``results/tables/table9_scorecard.csv``: ``<score>_mean``,
-    ``_low``, ``_high`` and ``sanity``); ``variance`` is Table 10's (``arch``, ``r2_low``,
-    ``r2_high``). Bars as in the scorecard paragraph: CIs above 0.5 (consistency, AUROC) or 0.
+    ``_low``, ``_high``, ``sanity`` and ``control``); ``variance`` is Table 10's (``arch``,
+    ``r2_low``, ``r2_high``). Bars as in the scorecard paragraph: CIs above 0.5 (consistency,
+    AUROC) or 0, and the paired differences from the control above 0. Control rows are the null:
+    they are never counted.
     """
     card = card.assign(**{score: card[f"{score}_mean"] for score in ("within_r", "auroc") if f"{score}_mean" in card})
+    trained = trained_rows(card)
+    controls = set(card["arch"]) - set(trained["arch"])
     out = {
-        "within-architecture r: CI above 0.5": _rows(ci_above(card, "within_r", 0.5), card),
-        "cue AUROC: CI above 0.5": _rows(ci_above(card, "auroc", 0.5), card),
-        "best localizer (highest cue AUROC)": _rows(card.loc[[card["auroc"].idxmax()]], card),
+        "within-architecture r: CI above 0.5": _rows(ci_above(trained, "within_r", 0.5), trained),
+        "cue AUROC: CI above 0.5": _rows(ci_above(trained, "auroc", 0.5), trained),
     }
+    for score, label in (("auroc", "cue AUROC"), ("cf_agreement", "rank r"), ("faithfulness_gap", "gap")):
+        if f"{score}_vs_control_low" in card:
+            out[f"{label} above the control (paired CI)"] = _rows(
+                ci_above(trained, f"{score}_vs_control", 0.0), trained
+            )
+    if controls and "auroc_low" in card:
+        out["the control's cue AUROC: CI above 0.5"] = (
+            "yes" if len(ci_above(control_rows(card), "auroc", 0.5)) else "no"
+        )
+    out["best localizer (highest cue AUROC)"] = _rows(trained.loc[[trained["auroc"].idxmax()]], trained)
     if "cf_agreement_low" in card and card["cf_agreement_low"].notna().any():
-        out["counterfactual rank r: CI above 0"] = _rows(ci_above(card, "cf_agreement", 0.0), card)
-    out["faithfulness gap: CI above 0"] = _rows(ci_above(card, "faithfulness_gap", 0.0), card)
-    out["sanity checks passed"] = _rows(card[card["sanity"] == "pass"], card)
+        out["counterfactual rank r: CI above 0"] = _rows(ci_above(trained, "cf_agreement", 0.0), trained)
+    out["faithfulness gap: CI above 0"] = _rows(ci_above(trained, "faithfulness_gap", 0.0), trained)
+    out["sanity checks passed"] = _rows(trained[trained["sanity"].str.startswith("pass")], trained)
     worse, _ = consistent_but_worse(card)
-    out["a most consistent map localizes worse than the best (AUROC CIs apart)"] = _rows(worse, card)
+    out["a most consistent map localizes worse than the best (AUROC CIs apart)"] = _rows(worse, trained)
     if variance is not None and len(variance):
+        variance = variance[~variance["arch"].isin(controls)]
         archs = lambda rows: ", ".join(a.removeprefix("efficientnet_") for a in rows["arch"]) or "none"  # noqa: E731
         out["the heads use the cues: R² CI above 0"] = archs(variance[variance["r2_low"] > 0])
         out["the cues carry most of it: R² CI above 0.5"] = archs(variance[variance["r2_low"] > 0.5])

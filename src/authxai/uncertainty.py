@@ -96,3 +96,13 @@ def ci_cells(summary: pd.DataFrame, scores: Sequence[str], fmt: str = ".2f") -> 
         },
         index=summary.index,
     )
+
+
+def correlation_ci(r: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """CI of a Pearson r over ``n`` independent units through Fisher's z (NaNs under 4 units)."""
+    from scipy import stats
+
+    if not np.isfinite(r) or n < 4:
+        return float("nan"), float("nan")
+    z, half = np.arctanh(np.clip(r, -0.999999, 0.999999)), stats.norm.ppf(0.5 + level / 2) / np.sqrt(n - 3)
+    return float(np.tanh(z - half)), float(np.tanh(z + half))

@@ -120,6 +120,7 @@ if LOCALIZATION and WITHIN_METHODS:
     FIGURE_INPUTS["fig6_consistency_vs_localization"] = {
         **{f"within_{m}": within_file(m) for m in WITHIN_METHODS},
         **{f"localization_{m}": localization_file(m) for m in WITHIN_METHODS},
+        **({"relations": SCORECARD_RELATIONS} if SCORECARD else {}),
     }
 if SCORECARD:
     FIGURE_INPUTS["fig7_sanity_checks"] = {

@@ -78,6 +78,8 @@ def cf_agreement_file(method="{method}"):
 #: Table 10's numbers: per architecture and variant, the share of the predictions' variance the
 #: planted cues account for, with bootstrap CIs (the scorecard's paragraph reads it).
 CF_VARIANCE = "results/counterfactual/variance_share.parquet"
+#: Per method and trained architecture: consistency vs cue AUROC over images (Figure 6 reads it).
+SCORECARD_RELATIONS = "results/scorecard/consistency_vs_localization.csv"
 
 
 def sanity_file(arch="{arch}", kind=""):

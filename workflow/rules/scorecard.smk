@@ -89,6 +89,8 @@ rule scorecard:
             category="Scorecard",
         ),
         markdown="results/scorecard/scorecard.md",
+        across_pairs="results/scorecard/across_pairs.csv",
+        relations=SCORECARD_RELATIONS,
     log:
         f"{LOGS}/scorecard.log",
     conda:
@@ -97,5 +99,6 @@ rule scorecard:
         sanity=config["sanity"],
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],
+        controls=CONTROL_ARCHS,
     script:
         "../scripts/scorecard.py"

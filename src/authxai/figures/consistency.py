@@ -15,6 +15,7 @@ from authxai.consistency import across_matrix, across_matrix_ci, relation
 from authxai.figures.attribution import _signed
 from authxai.figures.common import ModelView, first_variant, image_table, new_figure, panel_label, photo_panel
 from authxai.tables import read_parquet
+from authxai.uncertainty import format_ci
 
 #: Panel order: the registry's (the paper's Figure 3: (A) Grad-CAM, (B) MPM, (C) LIME).
 METHOD_ORDER = tuple(METHODS)
@@ -158,10 +159,24 @@ def fig5_ensemble_maps(inputs: dict[str, str], view: ModelView):
     return fig
 
 
+def _relation_labels(inputs: dict[str, str], method: str) -> dict[str, str]:
+    """Arch -> legend label with the scorecard's per-architecture relation (r [CI], n; trained
+    backbones only); an architecture without one is a control, labelled as the null."""
+    if not inputs.get("relations"):
+        return {}
+    relations = pd.read_csv(inputs["relations"])
+    relations = relations[relations["method"] == method]
+    return {
+        r.arch: f"{r.arch.replace('efficientnet_', '')}: r = {format_ci(r.r, r.r_low, r.r_high)} (n = {r.n})"
+        for r in relations.itertuples()
+    }
+
+
 def fig6_consistency_vs_localization(inputs: dict[str, str]):
     """Does agreement imply correctness? Per image and architecture, the variants' within-
     architecture consistency (mean pairwise r) against how well their maps find the planted
-    cue (mean AUROC over variants; 0.5 = chance)."""
+    cue (mean AUROC over variants; 0.5 = chance); each trained architecture's r over its images
+    in the legend, the control's points grey (the null, no r)."""
     methods = [m for m in METHOD_ORDER if f"within_{m}" in inputs]
     fig, axes = new_figure(len(methods), width=3.8, height=3.6)
     for k, method in enumerate(methods):
@@ -170,15 +185,22 @@ def fig6_consistency_vs_localization(inputs: dict[str, str]):
         loc = loc[(loc["kind"] == "variant") & (loc["regime"] == "test")]
         per_image = loc.groupby(["arch", "image_id"], as_index=False)["auroc"].mean()
         merged = read_parquet(inputs[f"within_{method}"]).merge(per_image, on=["arch", "image_id"])
+        labels = _relation_labels(inputs, method)
         for arch, sub in merged.groupby("arch", sort=True):
-            ax.scatter(sub["pearson"], sub["auroc"], s=16, alpha=0.8, label=arch.replace("efficientnet_", ""))
+            control = bool(labels) and arch not in labels
+            label = f"{arch} (control: the null)" if control else labels.get(arch, arch.replace("efficientnet_", ""))
+            style = {"color": "0.6", "marker": "D"} if control else {}
+            ax.scatter(sub["pearson"], sub["auroc"], s=16, alpha=0.8, label=label, **style)
         ax.axhline(0.5, color="grey", lw=0.8, ls="--")
-        rel = relation(merged["pearson"].to_numpy(), merged["auroc"].to_numpy())
-        ax.set_title(f"{METHOD_LABEL[method]}: r = {rel['r']:.2f} (n = {rel['n']})")
+        if labels:
+            ax.set_title(METHOD_LABEL[method])
+        else:
+            rel = relation(merged["pearson"].to_numpy(), merged["auroc"].to_numpy())
+            ax.set_title(f"{METHOD_LABEL[method]}: r = {rel['r']:.2f} (n = {rel['n']})")
         ax.set_xlabel("within-architecture consistency (r)")
         ax.set_ylabel("cue localization AUROC")
         ax.set_ylim(0, 1)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=6, loc="lower right")
         panel_label(ax, ascii_uppercase[k])
     return fig
 

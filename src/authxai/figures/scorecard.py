@@ -114,20 +114,41 @@ FOREST_CRITERIA = (
 )
 
 
+def _control_bands(ax, table: pd.DataFrame, column: str, y: np.ndarray) -> None:
+    """Shade each method block with its control row's 95% CI of ``column`` (the null)."""
+    if "control" not in table or f"{column}_vs_control_low" not in table:
+        return
+    for method in table["method"].unique():
+        block = (table["method"] == method).to_numpy()
+        control = table[block & table["control"].astype(bool).to_numpy()]
+        if not len(control) or pd.isna(control[f"{column}_low"].iloc[0]):
+            continue
+        low, high = control[f"{column}_low"].iloc[0], control[f"{column}_high"].iloc[0]
+        ax.fill_betweenx([y[block].min() - 0.45, y[block].max() + 0.45], low, high, color="0.88", lw=0, zorder=0)
+
+
 def fig9_scorecard_forest(inputs: dict[str, str]):
     """Table 9 at a glance: per criterion, each method × architecture's mean with its 95% CI
-    over images, and the chance line; a hollow marker where the method fails a sanity check."""
+    over images, and the chance line; the control's CI shaded behind each method's rows (the
+    null), a star where a trained row's paired difference from the control has its CI above 0,
+    a hollow marker where the method fails a sanity check."""
     table = pd.read_csv(inputs["table"])
     criteria = [c for c in FOREST_CRITERIA if f"{c[0]}_mean" in table and table[f"{c[0]}_mean"].notna().any()]
     methods = [m for m in METHOD_ORDER if m in set(table["method"])]
-    table = table.assign(order=table["method"].map(methods.index)).sort_values(["order", "arch"], kind="stable")
-    archs = sorted(table["arch"].unique())
-    colours = {arch: f"C{k}" for k, arch in enumerate(archs)}
+    controls = table["control"].astype(bool) if "control" in table else pd.Series(False, index=table.index)
+    table = table.assign(order=table["method"].map(methods.index), is_control=controls)
+    table = table.sort_values(["order", "is_control", "arch"], kind="stable")
+    archs = list(dict.fromkeys(table.sort_values(["is_control", "arch"])["arch"]))
+    colours = {
+        arch: f"C{k}" for k, arch in enumerate(a for a in archs if a not in set(table.loc[table["is_control"], "arch"]))
+    }
+    colours.update({arch: "0.45" for arch in table.loc[table["is_control"], "arch"]})
     y = np.arange(len(table))[::-1]
     names = [f"{METHOD_LABEL[m]} · {a.replace('efficientnet_', '')}" for m, a in zip(table["method"], table["arch"])]
-    fig, axes = new_figure(len(criteria), width=2.5, height=0.9 + 0.28 * len(table))
+    fig, axes = new_figure(len(criteria), width=2.5, height=1.1 + 0.28 * len(table))
     for k, (column, label, chance) in enumerate(criteria):
         ax = axes[0, k]
+        _control_bands(ax, table, column, y)
         for (_, row), yy in zip(table.iterrows(), y):
             mean, low, high = row[f"{column}_mean"], row[f"{column}_low"], row[f"{column}_high"]
             if pd.isna(mean):
@@ -137,13 +158,15 @@ def fig9_scorecard_forest(inputs: dict[str, str]):
                 mean,
                 yy,
                 xerr=[[mean - low], [high - mean]] if pd.notna(low) else None,
-                fmt="o",
+                fmt="D" if row["is_control"] else "o",
                 ms=4,
                 color=colours[row["arch"]],
                 mfc=colours[row["arch"]] if passed else "white",
                 capsize=2,
                 lw=1,
             )
+            if row.get(f"{column}_vs_control_low", np.nan) > 0:
+                ax.plot(high, yy, marker="*", ms=6, color="k", ls="", transform=ax.transData)
         ax.axvline(chance, color="0.4", ls="--", lw=0.8)
         ax.xaxis.set_major_locator(plt.MaxNLocator(4))
         ax.set_xlabel(label, fontsize=8)
@@ -151,8 +174,13 @@ def fig9_scorecard_forest(inputs: dict[str, str]):
         for boundary in np.flatnonzero(np.diff(table["order"].to_numpy()))[::-1]:
             ax.axhline(y[boundary] - 0.5, color="0.85", lw=0.6)
         panel_label(ax, ascii_uppercase[k])
-    handles = [plt.Line2D([], [], marker="o", ls="", color=colours[a], label=a) for a in archs]
+    handles = [
+        plt.Line2D([], [], marker="D" if colours[a] == "0.45" else "o", ls="", color=colours[a], label=a) for a in archs
+    ]
     handles.append(plt.Line2D([], [], marker="o", ls="", color="0.3", mfc="white", label="fails a sanity check"))
+    if table["is_control"].any():
+        handles.append(plt.Rectangle((0, 0), 1, 1, color="0.88", label="control's 95% CI (the null)"))
+        handles.append(plt.Line2D([], [], marker="*", ls="", color="k", label="above the control (paired CI)"))
     fig.legend(handles=handles, loc="outside lower center", ncol=min(4, len(handles)), fontsize=6, frameon=False)
     fig.suptitle("Scorecard (Table 9): mean and 95% CI over images", fontsize=9)
     return fig
