@@ -81,7 +81,8 @@ def scorecard_table(
     card = sanity[["method", "arch"]].copy()
     for score, long in _long_scores(within, across, localization, faithfulness, counterfactual):
         summary = summarize_with_ci(long, ["method", "arch"], [score], n_boot=n_boot, seed=seed)
-        card = card.merge(summary.drop(columns="n_image_id"), on=["method", "arch"], how="left")
+        summary = summary.rename(columns={"n_image_id": f"{score}_n"})  # images its CI rests on
+        card = card.merge(summary, on=["method", "arch"], how="left")
     if "cf_agreement" in card:
         # the rank r is undefined on some images (no cue, tied effects): say how many it rests on
         per_image = counterfactual.groupby(["method", "arch", "image_id"])["cf_agreement"].mean()
@@ -102,7 +103,10 @@ def scorecard_display(card: pd.DataFrame) -> pd.DataFrame:
     """Table 9: text cells ``mean [low, high]`` and the sanity verdict, numbers kept beside."""
     scores = [s for s in SCORES if s in card.columns]
     table = card[["method", "arch"]].copy()
-    table[scores] = ci_cells(card, scores)
+    for score in scores:
+        # "n too small" under MIN_CI_UNITS images (the counterfactual rank r: images it is defined on)
+        n = next((c for c in (f"{score}_images", f"{score}_n") if c in card), None)
+        table[score] = ci_cells(card.fillna({n: 0}) if n else card, [score], n=n)[score]
     table["sanity"] = card.apply(sanity_label, axis=1)
     for score in scores:
         table[[f"{score}_mean", f"{score}_low", f"{score}_high"]] = card[[score, f"{score}_low", f"{score}_high"]]
@@ -164,7 +168,10 @@ def _cue_use(variance: pd.DataFrame) -> list[str]:
     mean = variance[variance["kind"] == "mean"].dropna(subset=["r2"])
     if not len(mean):
         return []
-    cells = [f"{format_ci(r.r2, r.r2_low, r.r2_high)} on {r.arch} ({_images(r.images)})" for r in mean.itertuples()]
+    cells = [
+        f"{format_ci(r.r2, r.r2_low, r.r2_high, n=int(r.images))} on {r.arch} ({_images(r.images)})"
+        for r in mean.itertuples()
+    ]
     sentences = [
         "Do the heads use the planted cues? Rendering each image without its artifacts accounts for a share "
         "R² of the variance of the predictions over images (mean over variants [95% CI]) of " + _joined(cells) + "."
