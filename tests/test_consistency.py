@@ -15,11 +15,13 @@ from authxai.consistency import (
     agreement_table,
     behaviour_pairs,
     behaviour_table,
+    correlation_cells,
     mantel,
     mean_pairwise_agreement,
     method_agreement,
     prototype_label,
     prototypes,
+    relation_tables,
     relations_table,
     representational_similarity,
     top_fraction_iou,
@@ -139,7 +141,24 @@ def test_relations_table_correlates_consistency_with_mos_and_error():
             r = np.corrcoef(per_image[measure], values)[0, 1]
             assert table.loc[target, f"r_{measure}"] == pytest.approx(r)
             assert table.loc[target, f"p_{measure}"] == pytest.approx(stats.pearsonr(per_image[measure], values)[1])
-            assert table.loc[target, f"ci_{measure}"].startswith("[")
+            assert table.loc[target, f"ci_{measure}"] == "[n too small]"  # 4 images
+    # Table 6 is the MOS rows, Table A.4 (image-level consistency vs MAE) the MAE rows
+    tables = relation_tables(table.reset_index())
+    assert set(tables) == {"table6_consistency_relations", "tableA4_consistency_vs_mae"}
+    a4 = tables["tableA4_consistency_vs_mae"].iloc[0]
+    assert len(tables["tableA4_consistency_vs_mae"]) == 1 and a4["target"] == "mae" and a4["n"] == 4
+    r, p = stats.pearsonr(per_image["iou15"], targets["mae"])
+    assert a4["r_iou15"] == pytest.approx(r) and a4["p_iou15"] == pytest.approx(p)
+    assert list(tables["table6_consistency_relations"]["target"]) == ["mos"]
+
+
+def test_relations_print_a_ci_from_ten_images():
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=12), rng.normal(size=12)
+    cells = correlation_cells(x, y, "pearson", n_boot=200)
+    low, high = (float(v) for v in cells["ci_pearson"].strip("[]").split(","))
+    assert low <= cells["r_pearson"] <= high
+    assert correlation_cells(x[:9], y[:9], "pearson")["ci_pearson"] == "[n too small]"
 
 
 def test_within_pairs_and_their_mean_equal_the_pairwise_agreement():

@@ -1,5 +1,7 @@
 """Bootstrap intervals against the normal approximation and hand-computed group means."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,6 +59,26 @@ def test_image_bootstrap_of_metrics_equals_a_naive_loop():
         point = np.mean([regression_metrics(y, preds[:, v])[metric] for v in range(3)])
         assert low < point < high
     assert with_ci("0.5 ± 0.1", 0.41, 0.6) == "0.5 ± 0.1 [0.410, 0.600]"
+    assert with_ci("0.5 ± 0.1", 0.41, 0.6, 40) == "0.5 ± 0.1 [0.410, 0.600]"
+    # Table 7b's "0.186 ± 0.000 [0.186, 0.186]" over 2 images: no CI under MIN_CI_UNITS images
+    assert with_ci("0.186 ± 0.000", 0.186, 0.186, 2) == "0.186 ± 0.000 [n too small]"
+
+
+def test_no_ci_is_printed_under_min_ci_units():
+    from authxai.uncertainty import MIN_CI_UNITS, ci_text
+
+    assert MIN_CI_UNITS == 10
+    assert ci_text(0.1, 0.2, MIN_CI_UNITS - 1) == "[n too small]"
+    assert ci_text(0.1, 0.2, MIN_CI_UNITS) == "[0.100, 0.200]"
+    assert format_ci(0.5, 0.4, 0.6, n=3) == "0.50 [n too small]"
+    summary = pd.DataFrame({"r": [0.5, 0.5], "r_low": [0.4, 0.4], "r_high": [0.6, 0.6], "images": [3, 30]})
+    assert list(ci_cells(summary, ["r"], n="images")["r"]) == ["0.50 [n too small]", "0.50 [0.40, 0.60]"]
+    # every caption that mentions the rule states the threshold the code applies
+    captions = Path(__file__).resolve().parents[1] / "src" / "authxai" / "report" / "captions"
+    for caption in captions.glob("*.rst"):
+        text = " ".join(caption.read_text().split())
+        if "n too small" in text:
+            assert f'"n too small" under {MIN_CI_UNITS} images' in text, caption.name
 
 
 def test_across_matrix_ci_brackets_each_pair_mean():

@@ -17,7 +17,7 @@ from scipy import stats
 
 from authxai.attribution.maps import map_array, read_attributions
 from authxai.evaluation import image_bootstrap_ci, mean_pairwise_r, mean_sd_ci_cells
-from authxai.uncertainty import bootstrap_ci
+from authxai.uncertainty import MIN_CI_UNITS, bootstrap_ci, ci_text
 
 #: Top-p% fractions of the IoU analysis (the paper's 5, 15 and 25 %).
 IOU_FRACTIONS = (0.05, 0.15, 0.25)
@@ -230,8 +230,12 @@ def within_table(per_image: pd.DataFrame, similarity: pd.DataFrame, n_boot: int 
     return pd.DataFrame(rows)
 
 
-#: Table 6's per-image targets: the image's authenticity MOS and the variants' mean absolute error.
+#: Per-image targets of :func:`relations_table`: the image's authenticity MOS and the variants'
+#: mean absolute error.
 RELATION_TARGETS = ("mos", "mae")
+#: The paper's tables of those relations: Table 6 (consistency vs the MOS) and Table A.4
+#: (image-level consistency vs the variants' MAE).
+RELATION_TABLES = {"table6_consistency_relations": "mos", "tableA4_consistency_vs_mae": "mae"}
 
 
 def image_errors(variants: pd.DataFrame) -> pd.DataFrame:
@@ -242,11 +246,14 @@ def image_errors(variants: pd.DataFrame) -> pd.DataFrame:
 
 def correlation_cells(x: np.ndarray, y: np.ndarray, name: str, n_boot: int = 2000, seed: int = 0) -> dict:
     """``r_<name>``, ``p_<name>`` and ``ci_<name>`` (95% bootstrap CI over the paired items,
-    empty with fewer than 3) of the Pearson correlation of two per-item quantities."""
+    ``[n too small]`` under :data:`authxai.uncertainty.MIN_CI_UNITS`, empty where undefined) of
+    the Pearson correlation of two per-item quantities."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     res = relation(x, y)
-    low, high = image_bootstrap_ci(y, x, "plcc", n_boot, seed) if len(x) > 2 else (np.nan, np.nan)
-    ci = f"[{low:.2f}, {high:.2f}]" if np.isfinite([low, high]).all() else ""
+    if len(x) < MIN_CI_UNITS:
+        return {f"r_{name}": res["r"], f"p_{name}": res["p"], f"ci_{name}": ci_text(np.nan, np.nan, len(x))}
+    low, high = image_bootstrap_ci(y, x, "plcc", n_boot, seed)
+    ci = ci_text(low, high, len(x), ".2f") if np.isfinite([low, high]).all() else ""
     return {f"r_{name}": res["r"], f"p_{name}": res["p"], f"ci_{name}": ci}
 
 
@@ -265,6 +272,14 @@ def relations_table(per_image: pd.DataFrame, variants: pd.DataFrame, n_boot: int
                 row.update(correlation_cells(sub[measure], sub[target], measure, n_boot, seed))
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def relation_tables(relations: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """:data:`RELATION_TABLES` from :func:`relations_table` output: each table its target's rows."""
+    return {
+        name: relations[relations["target"] == target].reset_index(drop=True)
+        for name, target in RELATION_TABLES.items()
+    }
 
 
 def mantel(a: np.ndarray, b: np.ndarray, n_permutations: int = 2000, seed: int = 0) -> dict[str, float]:
@@ -300,7 +315,7 @@ def pair_matrix(pairs: pd.DataFrame, value: str, seeds: list[int]) -> np.ndarray
     return out
 
 
-#: Behaviour agreement of a pair of variants on the test images (Table A.4).
+#: Behaviour agreement of a pair of variants on the test images (Table A.4b, Mantel).
 BEHAVIOUR_COLUMNS = ("prediction_r", "prediction_mad", "error_mae")
 
 
@@ -332,7 +347,8 @@ def behaviour_pairs(variants: pd.DataFrame) -> pd.DataFrame:
 def behaviour_table(
     map_pairs: pd.DataFrame, behaviour: pd.DataFrame, n_permutations: int = 2000, seed: int = 0
 ) -> pd.DataFrame:
-    """Table A.4: does explanation agreement track agreement in model behaviour?
+    """Table A.4b (Mantel; the paper's Table A.4 is :data:`RELATION_TABLES`' image-level one):
+    does explanation agreement track agreement in model behaviour?
 
     The unit is a pair of variants of one architecture. Map agreement of a pair = its mean over
     the images in ``map_pairs`` (one row per image and pair, from :func:`within_pairs`) of each

@@ -261,7 +261,7 @@ def variance_share_display(summary: pd.DataFrame) -> pd.DataFrame:
     |effect| of removing every cue (numeric ``r2_mean/_low/_high`` beside the cell)."""
     mean = summary[summary["kind"] == "mean"].reset_index(drop=True)
     table = mean[["arch", "images"]].copy()
-    table["r2"] = ci_cells(mean, ["r2"])["r2"]
+    table["r2"] = ci_cells(mean, ["r2"], n="images")["r2"]
     table["r2_variants"] = [f"{lo:.2f}–{hi:.2f}" for lo, hi in zip(mean["r2_min"], mean["r2_max"])]
     table[["prediction_sd", "mean_abs_effect"]] = mean[["prediction_sd", "mean_abs_effect"]]
     table[["r2_mean", "r2_low", "r2_high"]] = mean[["r2", "r2_low", "r2_high"]]

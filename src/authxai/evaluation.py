@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from authxai.uncertainty import bootstrap_ci, bootstrap_statistic_ci
+from authxai.uncertainty import bootstrap_ci, bootstrap_statistic_ci, ci_text
 
 
 def regression_metrics(y: np.ndarray, y_hat: np.ndarray) -> dict[str, float]:
@@ -90,9 +90,10 @@ def mean_sd(values) -> str:
     return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}" if len(values) > 1 else f"{values.mean():.3f}"
 
 
-def with_ci(cell: str, low: float, high: float) -> str:
-    """A table cell followed by its 95% CI: ``0.712 ± 0.010 [0.680, 0.741]``."""
-    return f"{cell} [{low:.3f}, {high:.3f}]"
+def with_ci(cell: str, low: float, high: float, n: int | None = None) -> str:
+    """A table cell followed by its 95% CI over ``n`` images: ``0.712 ± 0.010 [0.680, 0.741]``
+    (``[n too small]`` under :data:`authxai.uncertainty.MIN_CI_UNITS` images)."""
+    return f"{cell} {ci_text(low, high, n)}"
 
 
 def mean_sd_ci_cells(values: pd.DataFrame, columns, n_boot: int = 2000, seed: int = 0) -> dict:
@@ -101,7 +102,7 @@ def mean_sd_ci_cells(values: pd.DataFrame, columns, n_boot: int = 2000, seed: in
     cells = {}
     for col in columns:
         _, low, high = bootstrap_ci(values[col].to_numpy(), n_boot=n_boot, seed=seed)
-        cells[col] = with_ci(mean_sd(values[col]), low, high)
+        cells[col] = with_ci(mean_sd(values[col]), low, high, int(values[col].notna().sum()))
         cells[f"{col}_mean"] = values[col].mean()
     return cells
 
@@ -118,7 +119,7 @@ def performance_cells(
     cells = {}
     for m in metrics:
         values = [row[m] for row in per_variant]
-        cells[m] = with_ci(mean_sd(values), *image_bootstrap_ci(y, predictions, m, n_boot, seed))
+        cells[m] = with_ci(mean_sd(values), *image_bootstrap_ci(y, predictions, m, n_boot, seed), len(y))
         cells[f"{m}_mean"] = float(np.mean(values))
     return cells
 
@@ -145,7 +146,7 @@ def table2(
         ceiling = np.sqrt(human_reliability * rel) if human_reliability is not None and rel > 0 else np.nan
         y = test.groupby("image_id")["y"].first().loc[wide.columns].to_numpy()
         cells = {
-            m: with_ci(mean_sd(sub[m]), *image_bootstrap_ci(y, wide.to_numpy().T, m, n_boot, seed))
+            m: with_ci(mean_sd(sub[m]), *image_bootstrap_ci(y, wide.to_numpy().T, m, n_boot, seed), len(y))
             for m in ("rmse", "plcc", "srcc")
         }
         _, low, high = bootstrap_ci(sub["plcc"].to_numpy(), n_boot=n_boot, seed=seed)
@@ -186,24 +187,30 @@ def table3(metrics: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def lime_fidelity_table(lime: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Table A.2: per regime and architecture, the fidelity R² of LIME's surrogate (the weighted
-    R² of each linear fit on its perturbations, column ``r2``; one row per explained variant and
-    image). Per image the R² is averaged over the variants, then summarized as mean ± SD [95%
-    bootstrap CI of the mean] over images; ``fits`` counts every fit and ``r2_min`` is the
-    worst single fit."""
-    per_image = lime.groupby(["regime", "arch", "image_id"], sort=False)["r2"].mean().reset_index()
-    fits = lime.groupby(["regime", "arch"], sort=False)["r2"].agg(["size", "min"])
+def lime_fidelity_table(
+    lime: pd.DataFrame, n_boot: int = 2000, seed: int = 0, by: tuple[str, ...] = ("regime", "arch")
+) -> pd.DataFrame:
+    """Table A.2: per group of ``by`` (regime and architecture; the ensembles' Table 7c: ensemble
+    ``kind``), the fidelity R² of LIME's surrogate (the weighted R² of each linear fit on its
+    perturbations, column ``r2``; one row per explained variant, or ensemble, and image). Per
+    image the R² is averaged over the variants, then summarized as mean ± SD [95% bootstrap CI
+    of the mean] over images; ``fits`` counts every fit, ``r2_min`` and ``r2_max`` are the worst
+    and the best single fit."""
+    by = list(by)
+    per_image = lime.groupby([*by, "image_id"], sort=False)["r2"].mean().reset_index()
+    fits = lime.groupby(by, sort=False)["r2"].agg(["size", "min", "max"])
     rows = []
-    for (regime, arch), sub in per_image.groupby(["regime", "arch"], sort=False):
+    for key, sub in per_image.groupby(by, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        fit = fits.loc[key if len(key) > 1 else key[0]]
         rows.append(
             {
-                "regime": regime,
-                "arch": arch,
+                **dict(zip(by, key)),
                 "images": len(sub),
-                "fits": int(fits.loc[(regime, arch), "size"]),
+                "fits": int(fit["size"]),
                 **mean_sd_ci_cells(sub, ["r2"], n_boot, seed),
-                "r2_min": float(fits.loc[(regime, arch), "min"]),
+                "r2_min": float(fit["min"]),
+                "r2_max": float(fit["max"]),
             }
         )
     return pd.DataFrame(rows)
@@ -243,15 +250,29 @@ def head_predictions(
 PRUNING_HEADS = ("unpruned", "pruned")
 
 
+def stopped_at_cap(removed: pd.Series, max_steps: int | None) -> int:
+    """How many SBS runs (their numbers of removed channels) stopped at the ``pruning.max_steps``
+    cap rather than where the RMSE stopped dropping (none without a cap)."""
+    return 0 if max_steps is None else int((removed >= max_steps).sum())
+
+
 def pruning_table(
-    predictions: pd.DataFrame, removed_share: pd.DataFrame, n_boot: int = 2000, seed: int = 0
+    predictions: pd.DataFrame,
+    removed_share: pd.DataFrame,
+    n_boot: int = 2000,
+    seed: int = 0,
+    max_steps: int | None = None,
 ) -> pd.DataFrame:
     """Appendix table: per regime and architecture, RMSE/PLCC/SRCC on the fixed test images of
     the unpruned heads and of the pruned variants (mean ± SD over variants [95% bootstrap CI over
-    test images]) and the share of target-layer channels SBS removed (mean ± SD over variants, %).
+    test images]), the share of target-layer channels SBS removed (mean ± SD over variants, %)
+    and, for the pruned variants, how many SBS runs stopped at the ``max_steps`` cap
+    (``runs_at_cap``; ``stopped_at_cap``: "k/n (cap m)", "k/n (no cap)") — a run at the cap was
+    cut short, not pruned until its RMSE stopped dropping.
 
     ``predictions`` has columns regime, arch, heads (unpruned/pruned), seed, image_id, role, y,
-    y_hat; ``removed_share`` has regime, arch, seed, removed_share (0–1).
+    y_hat; ``removed_share`` has regime, arch, seed, removed_share (0–1) and ``removed`` (the
+    number of channels removed).
     """
     test = predictions[predictions["role"] == "test"]
     rows = []
@@ -272,6 +293,56 @@ def pruning_table(
                     **performance_cells(y, wide.to_numpy(), n_boot, seed),
                     "channels_removed_pct": mean_sd(percent),
                     "channels_removed_pct_mean": float(percent.mean()),
+                    **_cap_cells(shares, heads, max_steps),
                 }
             )
+    return pd.DataFrame(rows)
+
+
+def _cap_cells(shares: pd.DataFrame, heads: str, max_steps: int | None) -> dict:
+    """The pruning table's cap columns of one row (empty for the unpruned heads)."""
+    if heads != "pruned":
+        return {"runs_at_cap": np.nan, "stopped_at_cap": ""}
+    at_cap = stopped_at_cap(shares["removed"], max_steps)
+    cap = "no cap" if max_steps is None else f"cap {max_steps}"
+    return {"runs_at_cap": at_cap, "stopped_at_cap": f"{at_cap}/{len(shares)} ({cap})"}
+
+
+def head_layers(in_dim: int, hidden: tuple[int, ...], dropout: float = 0.5) -> list[dict]:
+    """The layers of a regression head ``in_dim -> hidden... -> 1``
+    (:class:`authxai.models.heads.RegressionHead`, counted without torch): one row per linear
+    layer with its ``in``, ``out``, what follows it and its ``parameters`` (weights + biases)."""
+    widths = [in_dim, *hidden, 1]
+    return [
+        {
+            "in": a,
+            "out": b,
+            "then": f"ReLU, Dropout({dropout:g})" if k < len(hidden) else "",
+            "parameters": a * b + b,
+        }
+        for k, (a, b) in enumerate(zip(widths, widths[1:]))
+    ]
+
+
+def head_parameter_table(specs: dict[str, dict], dropout: float = 0.5) -> pd.DataFrame:
+    """Table A.3: per architecture (``specs``: name -> embed_dim, head_hidden, target_layer,
+    control), the backbone's target layer and embedding width, the head's layers and its number
+    of trainable parameters (the backbone is frozen: the head is all that is trained)."""
+    rows = []
+    for arch, spec in specs.items():
+        layers = head_layers(int(spec["embed_dim"]), tuple(spec["head_hidden"]), dropout)
+        text = "; ".join(
+            f"Linear({layer['in']}, {layer['out']})" + (f" + {layer['then']}" if layer["then"] else "")
+            for layer in layers
+        )
+        rows.append(
+            {
+                "arch": arch,
+                "backbone": "control (random init)" if spec.get("control") else "trained",
+                "target_layer": spec["target_layer"],
+                "embedding_dim": int(spec["embed_dim"]),
+                "head": text,
+                "parameters": sum(layer["parameters"] for layer in layers),
+            }
+        )
     return pd.DataFrame(rows)

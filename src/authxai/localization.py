@@ -175,7 +175,7 @@ def localization_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Table 8: per method, regime, architecture and kind of map, each score's mean [95% CI]
     over images (cells as text, numeric ``<score>_mean/_low/_high`` beside them)."""
     table = summary[["method", "regime", "arch", "kind", "images"]].copy()
-    table[list(LOCALIZATION_SCORES)] = ci_cells(summary, list(LOCALIZATION_SCORES))
+    table[list(LOCALIZATION_SCORES)] = ci_cells(summary, list(LOCALIZATION_SCORES), n="images")
     table["energy_chance"] = summary["energy_chance"]
     for score in LOCALIZATION_SCORES:
         table[[f"{score}_mean", f"{score}_low", f"{score}_high"]] = summary[[score, f"{score}_low", f"{score}_high"]]

@@ -147,7 +147,8 @@ def scorecard_table(
     card = sanity[["method", "arch"]].copy()
     for score, long in _long_scores(within, across, localization, faithfulness, counterfactual, controls):
         summary = summarize_with_ci(long, ["method", "arch"], [score], n_boot=n_boot, seed=seed)
-        card = card.merge(summary.drop(columns="n_image_id"), on=["method", "arch"], how="left")
+        summary = summary.rename(columns={"n_image_id": f"{score}_n"})  # images its CI rests on
+        card = card.merge(summary, on=["method", "arch"], how="left")
         if score in CONTROL_COMPARED and controls:
             differences = control_differences(long, score, controls[0], n_boot, seed)
             card = card.merge(differences, on=["method", "arch"], how="left")
@@ -191,7 +192,11 @@ def scorecard_display(card: pd.DataFrame) -> pd.DataFrame:
     """Table 9: text cells ``mean [low, high]``, the sanity verdict, numbers kept beside."""
     scores = [s for s in SCORES if s in card.columns]
     table = card[["method", "arch"]].copy()
-    table[scores] = ci_cells(card, scores).where(card[scores].notna(), "—")
+    for score in scores:
+        # "n too small" under MIN_CI_UNITS images (the counterfactual rank r: images it is defined on)
+        n = next((c for c in (f"{score}_images", f"{score}_n") if c in card), None)
+        cells = ci_cells(card.fillna({n: 0}) if n else card, [score], n=n)[score]
+        table[score] = cells.where(card[score].notna(), "—")
     table["sanity"] = card.apply(sanity_label, axis=1)
     for score in scores:
         table[[f"{score}_mean", f"{score}_low", f"{score}_high"]] = card[[score, f"{score}_low", f"{score}_high"]]
@@ -246,8 +251,17 @@ def _names(rows: pd.DataFrame, value: str | None = None) -> str:
 
 def _cells(rows: pd.DataFrame, score: str) -> str:
     """ "gradcam 0.56 [0.54, 0.59], lime …": one method's CI cell each (a control's rows)."""
-    cells = [f"{r['method']} {format_ci(r[score], r[f'{score}_low'], r[f'{score}_high'])}" for _, r in rows.iterrows()]
+    cells = [
+        f"{r['method']} {format_ci(r[score], r[f'{score}_low'], r[f'{score}_high'], n=_count(r, score))}"
+        for _, r in rows.iterrows()
+    ]
     return ", ".join(cells)
+
+
+def _count(row: pd.Series, score: str) -> int | None:
+    """Images a row's CI of ``score`` rests on, where the card records it."""
+    n = row.get(f"{score}_images", row.get(f"{score}_n"))
+    return None if n is None or pd.isna(n) else int(n)
 
 
 def control_phrase(card: pd.DataFrame) -> str:
@@ -267,7 +281,10 @@ def _cue_use(variance: pd.DataFrame, controls: Sequence[str] = ()) -> list[str]:
     if not len(mean):
         return []
     trained, control = mean[~mean["arch"].isin(controls)], mean[mean["arch"].isin(controls)]
-    cells = [f"{format_ci(r.r2, r.r2_low, r.r2_high)} on {r.arch} ({_images(r.images)})" for r in trained.itertuples()]
+    cells = [
+        f"{format_ci(r.r2, r.r2_low, r.r2_high, n=int(r.images))} on {r.arch} ({_images(r.images)})"
+        for r in trained.itertuples()
+    ]
     if not cells:
         return []
     sentence = (
@@ -275,7 +292,7 @@ def _cue_use(variance: pd.DataFrame, controls: Sequence[str] = ()) -> list[str]:
         "R² of the variance of the predictions over images (mean over variants [95% CI]) of " + _joined(cells)
     )
     if len(control):
-        r2 = "; ".join(format_ci(r.r2, r.r2_low, r.r2_high) for r in control.itertuples())
+        r2 = "; ".join(format_ci(r.r2, r.r2_low, r.r2_high, n=int(r.images)) for r in control.itertuples())
         sentence += f" (the untrained control ({_joined(list(control['arch']))}): {r2})"
     sentences = [sentence + "."]
     most, less = trained[trained["r2_low"] > 0.5], trained[trained["r2_high"] < 0.5]
@@ -352,7 +369,8 @@ def _across(card: pd.DataFrame, pairs: pd.DataFrame | None) -> list[str]:
     parts = []
     for method, sub in trained.groupby("method", sort=False):
         cells = [
-            f"{format_ci(r.across_r, r.across_r_low, r.across_r_high)} ({r.arch_a}–{r.arch_b}, {_images(r.n_image_id)})"
+            f"{format_ci(r.across_r, r.across_r_low, r.across_r_high, n=r.n_image_id)} ({r.arch_a}–{r.arch_b}, "
+            f"{_images(r.n_image_id)})"
             for r in sub.itertuples()
         ]
         if len(cells) > 3:
@@ -453,7 +471,7 @@ def _relations(agreement: pd.DataFrame) -> list[str]:
     """Per method and trained architecture: consistency vs cue AUROC over images, with n and p;
     "no detectable relation" where the CI covers 0."""
     parts = [
-        f"{r.method} on {r.arch} r = {format_ci(r.r, r.r_low, r.r_high)} (n = {r.n} images, p = {r.p:.2g})"
+        f"{r.method} on {r.arch} r = {format_ci(r.r, r.r_low, r.r_high, n=r.n)} (n = {r.n} images, p = {r.p:.2g})"
         if np.isfinite(r.r_low)
         else f"{r.method} on {r.arch} r undefined (n = {r.n} images)"
         for r in agreement.itertuples()

@@ -4,7 +4,9 @@ A table cell such as "mean within-architecture r" averages over a sample of imag
 each image has several maps, over seeds first). :func:`bootstrap_ci` resamples the units the
 interval is about (:func:`bootstrap_statistic_ci`: for any statistic of them, such as an R²);
 :func:`summarize_with_ci` does it per group of a long table and :func:`format_ci` writes the
-``mean [low, high]`` cells.
+``mean [low, high]`` cells. Every table that prints a CI over images prints it through
+:func:`ci_text`, which says "n too small" instead under :data:`MIN_CI_UNITS` images (a percentile
+bootstrap of 2 images gives an interval such as ``[0.186, 0.186]`` that means nothing).
 """
 
 from __future__ import annotations
@@ -80,17 +82,34 @@ def summarize_with_ci(
     return pd.DataFrame(rows)
 
 
-def format_ci(mean: float, low: float, high: float, fmt: str = ".2f") -> str:
-    """``mean [low, high]`` for a table cell."""
-    return f"{mean:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
+#: Fewest units (images) a printed bootstrap CI rests on; under it the cell says :data:`TOO_FEW`.
+MIN_CI_UNITS = 10
+TOO_FEW = "n too small"
 
 
-def ci_cells(summary: pd.DataFrame, scores: Sequence[str], fmt: str = ".2f") -> pd.DataFrame:
-    """One text column per score (``mean [low, high]``) from :func:`summarize_with_ci` output."""
+def ci_text(low: float, high: float, n: int | None = None, fmt: str = ".3f") -> str:
+    """The bracket of a table cell: ``[low, high]``, or ``[n too small]`` when the interval
+    rests on fewer than :data:`MIN_CI_UNITS` units (``n``; None: not known, printed as is)."""
+    if n is not None and n < MIN_CI_UNITS:
+        return f"[{TOO_FEW}]"
+    return f"[{low:{fmt}}, {high:{fmt}}]"
+
+
+def format_ci(mean: float, low: float, high: float, fmt: str = ".2f", n: int | None = None) -> str:
+    """``mean [low, high]`` for a table cell (:func:`ci_text`: ``mean [n too small]`` under
+    :data:`MIN_CI_UNITS` units ``n``)."""
+    return f"{mean:{fmt}} {ci_text(low, high, n, fmt)}"
+
+
+def ci_cells(summary: pd.DataFrame, scores: Sequence[str], fmt: str = ".2f", n: str | None = None) -> pd.DataFrame:
+    """One text column per score (``mean [low, high]``) from :func:`summarize_with_ci` output;
+    ``n`` names the column counting each row's units (images), checked by :func:`ci_text`."""
+    counts = summary[n].to_numpy() if n is not None else [None] * len(summary)
     return pd.DataFrame(
         {
             score: [
-                format_ci(m, lo, hi, fmt) for m, lo, hi in summary[[score, f"{score}_low", f"{score}_high"]].to_numpy()
+                format_ci(m, lo, hi, fmt, None if k is None else int(k))
+                for (m, lo, hi), k in zip(summary[[score, f"{score}_low", f"{score}_high"]].to_numpy(), counts)
             ]
             for score in scores
         },

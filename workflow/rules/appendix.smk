@@ -28,6 +28,7 @@ rule table_pruning:
         archs=ARCHS,
         regimes=REGIME_EXPERIMENT,
         seeds=SEEDS,
+        max_steps=config["pruning"]["max_steps"],
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],
     script:
@@ -45,7 +46,24 @@ rule table_lime_fidelity:
     conda:
         CONDA_ENV
     params:
+        table="tableA2_lime_fidelity",
+        by=["regime", "arch"],
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],
     script:
         "../scripts/table_lime_fidelity.py"
+
+
+rule table_head_parameters:
+    """Table A.3: the regression head of every architecture, its layers and parameters."""
+    output:
+        **table_outputs(["tableA3_head_parameters"]),
+    log:
+        f"{LOGS}/table_head_parameters.log",
+    conda:
+        CONDA_ENV
+    params:
+        specs=HEAD_SPECS,
+        dropout=config["training"]["dropout"],
+    script:
+        "../scripts/table_head_parameters.py"

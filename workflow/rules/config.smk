@@ -12,7 +12,7 @@ from authxai.config import validate_config
 from authxai.data.adapters import metadata_for_dag
 from authxai.data.checks import check_study
 from authxai.errors import InputError
-from authxai.models.backbones import control_archs
+from authxai.models.backbones import control_archs, get_spec
 from authxai.splits import REGIMES as REGIME_SPLITS
 from authxai.splits import explanation_ids, explanation_sample, training_pool_ids
 from authxai.workflow import SYNTHETIC_COMBOS, SYNTHETIC_ROOT, image_chunks
@@ -41,6 +41,16 @@ ARCHS = config["models"]["archs"]
 #: Control architectures (registry property): the null, never among the trained backbones.
 CONTROL_ARCHS = control_archs(ARCHS)
 TRAINED_ARCHS = [arch for arch in ARCHS if arch not in CONTROL_ARCHS]
+#: Architecture -> what Table A.3 prints of its registry entry (its job imports no torch).
+HEAD_SPECS = {
+    arch: {
+        "embed_dim": get_spec(arch).embed_dim,
+        "head_hidden": list(get_spec(arch).head_hidden),
+        "target_layer": get_spec(arch).target_layer,
+        "control": get_spec(arch).control,
+    }
+    for arch in ARCHS
+}
 SEEDS = list(range(config["training"]["seeds"]))
 REGIMES = config["attribution"]["regimes"]
 METHODS = config["attribution"]["methods"]

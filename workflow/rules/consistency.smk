@@ -125,7 +125,7 @@ rule consistency_relations:
         within=[within_file(m) for m in WITHIN_METHODS],
         variants=[variants_file("test", arch) for arch in ARCHS],
     output:
-        **table_outputs(["table6_consistency_relations"]),
+        **table_outputs(["table6_consistency_relations", "tableA4_consistency_vs_mae"]),
         relations="results/consistency/relations.parquet",
     log:
         f"{LOGS}/consistency_relations.log",
@@ -139,12 +139,12 @@ rule consistency_relations:
 
 
 rule table_consistency_vs_behaviour:
-    """Table A.4: map agreement vs behaviour agreement over pairs of variants."""
+    """Table A.4b: map agreement vs behaviour agreement over pairs of variants (Mantel)."""
     input:
         pairs=[within_file(m, "pairs_") for m in WITHIN_METHODS],
         variants=[variants_file("test", arch) for arch in ARCHS],
     output:
-        **table_outputs(["tableA4_consistency_vs_behaviour"]),
+        **table_outputs(["tableA4b_consistency_vs_behaviour_mantel"]),
         behaviour="results/consistency/behaviour_pairs.parquet",
     log:
         f"{LOGS}/table_consistency_vs_behaviour.log",

@@ -11,6 +11,7 @@ rule ensemble:
         CONDA_ENV
     params:
         archs=ARCHS,
+        controls=CONTROL_ARCHS,
         seed=config["seed"],
         settings=config["ensemble"],
         n_boot=config["uncertainty"]["n_boot"],
@@ -38,9 +39,11 @@ rule table_ensemble_lime_vs_mpm:
 
 
 rule ensemble_attributions:
-    """Ensemble maps are linear in the variants' outputs: no backbone runs here."""
+    """Ensemble maps are linear in the variants' outputs: no backbone runs here. The ensembles
+    are the trained backbones' (the control's variants are not among the stacking weights).
+    """
     input:
-        maps=lambda wc: method_maps(wc.method, "val", [wc.image]),
+        maps=lambda wc: method_maps(wc.method, "val", [wc.image], TRAINED_ARCHS),
         stacking=rules.ensemble.output.stacking,
     output:
         ensemble_map_file(),
@@ -50,3 +53,22 @@ rule ensemble_attributions:
         CONDA_ENV
     script:
         "../scripts/ensemble_attributions.py"
+
+
+rule table_ensemble_lime_fidelity:
+    """Table 7c (§5.4): fidelity R² of the ensembles' LIME surrogates."""
+    input:
+        lime=ensemble_maps("lime"),
+    output:
+        **table_outputs(["table7c_ensemble_lime_fidelity"]),
+    log:
+        f"{LOGS}/table_ensemble_lime_fidelity.log",
+    conda:
+        CONDA_ENV
+    params:
+        table="table7c_ensemble_lime_fidelity",
+        by=["kind"],
+        n_boot=config["uncertainty"]["n_boot"],
+        seed=config["seed"],
+    script:
+        "../scripts/table_lime_fidelity.py"

@@ -26,8 +26,9 @@ ACROSS_METHODS = METHODS if "test" in REGIMES and len(ARCHS) >= 2 else []
 ALLVARIANT_METHODS = [
     m for m in ACROSS_METHODS if prototype_seeds(m) != method_seeds(m)
 ]
-#: Ensembles combine the Experiment 3 (val) variants; their maps need every seed's map.
-ENSEMBLE = "val" in REGIMES
+#: Ensembles combine the Experiment 3 (val) variants of the trained backbones (the control's
+#: are Table 7's labelled extra); their maps need every seed's map.
+ENSEMBLE = "val" in REGIMES and bool(TRAINED_ARCHS)
 ENSEMBLE_METHODS = [
     m
     for m in METHODS
@@ -49,9 +50,14 @@ TABLES = (
     EXPERIMENT1_TABLES
     + ["tableA_pruning"]
     + (["tableA2_lime_fidelity"] if "lime" in METHODS else [])
+    + ["tableA3_head_parameters"]
     + list(WITHIN_TABLES.values())
     + (
-        ["table6_consistency_relations", "tableA4_consistency_vs_behaviour"]
+        [
+            "table6_consistency_relations",
+            "tableA4_consistency_vs_mae",
+            "tableA4b_consistency_vs_behaviour_mantel",
+        ]
         if WITHIN_METHODS
         else []
     )
@@ -62,6 +68,7 @@ TABLES = (
         if {"lime", "mpm"} <= set(ENSEMBLE_METHODS)
         else []
     )
+    + (["table7c_ensemble_lime_fidelity"] if "lime" in ENSEMBLE_METHODS else [])
     + (["table8_localization"] if LOCALIZATION else [])
     + (["table9_scorecard"] if SCORECARD else [])
     + (["table10_counterfactual"] if COUNTERFACTUAL else [])

@@ -1,4 +1,4 @@
-"""Table A.4: does the agreement of two variants' maps track the agreement of their behaviour?"""
+"""Table A.4b (Mantel): does the agreement of two variants' maps track the agreement of their behaviour?"""
 
 from authxai.consistency import behaviour_pairs, behaviour_table
 from authxai.tables import read_parquets, write_markdown_and_csv, write_parquet
@@ -13,7 +13,7 @@ def main(smk):
     )
     log.info("map agreement vs behaviour agreement over pairs of variants\n%s", table.to_string(index=False))
     write_parquet(behaviour, smk.output.behaviour, smk.config)
-    write_markdown_and_csv(table, smk.output.tableA4_consistency_vs_behaviour_csv.removesuffix(".csv"))
+    write_markdown_and_csv(table, smk.output.tableA4b_consistency_vs_behaviour_mantel_csv.removesuffix(".csv"))
 
 
 run_script(main, snakemake)  # noqa: F821

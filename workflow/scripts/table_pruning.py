@@ -1,5 +1,6 @@
 """Appendix table: the unpruned heads vs their SBS-pruned variants on the fixed test images,
-per pruning regime and architecture, with the share of channels removed."""
+per pruning regime and architecture, with the share of channels removed and how many SBS runs
+stopped at the pruning.max_steps cap."""
 
 import pandas as pd
 
@@ -25,10 +26,18 @@ def main(smk):
             frames.append(unpruned.assign(arch=arch, regime=regime, heads="unpruned"))
             for _ in smk.params.seeds:
                 record = load_pruning(next(records))
-                share = len(record["removed"]) / record["n_channels"]
-                shares.append({"regime": regime, "arch": arch, "seed": record["seed"], "removed_share": share})
+                removed = len(record["removed"])
+                shares.append(
+                    {
+                        "regime": regime,
+                        "arch": arch,
+                        "seed": record["seed"],
+                        "removed": removed,
+                        "removed_share": removed / record["n_channels"],
+                    }
+                )
     predictions = pd.concat(frames, ignore_index=True).drop(columns="embedding")
-    table = pruning_table(predictions, pd.DataFrame(shares), smk.params.n_boot, smk.params.seed)
+    table = pruning_table(predictions, pd.DataFrame(shares), smk.params.n_boot, smk.params.seed, smk.params.max_steps)
     log.info("unpruned vs pruned heads\n%s", table.to_string(index=False))
     write_parquet(predictions, smk.output.predictions, smk.config)
     write_markdown_and_csv(table, smk.output.tableA_pruning_csv.removesuffix(".csv"))
