@@ -47,6 +47,18 @@ def test_split_half_refits_are_ridge_fits_on_each_half_and_the_full_draw_is_unch
         np.testing.assert_allclose(half.coefficients, ridge.coef_, atol=1e-10)
 
 
+def test_the_consistency_and_ensemble_jobs_refit_lime_without_importing_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import authxai.consistency_lime, authxai.ensemble, authxai.attribution.methods as m; "
+        "assert m.METHODS['lime'].within is not None; print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_spearman_brown_doubles_the_length():
     assert spearman_brown(0.5) == pytest.approx(2 / 3)
     assert spearman_brown(0.6, factor=1.0) == pytest.approx(0.6)

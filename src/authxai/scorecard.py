@@ -112,6 +112,15 @@ def scorecard_display(card: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def within_estimates(within: pd.DataFrame | None) -> dict[str, str]:
+    """Method -> what its within-architecture r estimates, for the methods whose consistency
+    table says (its ``estimate`` column: LIME's, :mod:`authxai.consistency_lime`)."""
+    if within is None or "estimate" not in within:
+        return {}
+    said = within.dropna(subset=["estimate"])
+    return {method: "; ".join(sub["estimate"].unique()) for method, sub in said.groupby("method", sort=False)}
+
+
 def consistency_vs_localization(within: pd.DataFrame, localization: pd.DataFrame) -> pd.DataFrame:
     """Per method: Pearson r over (arch, image) between within-architecture consistency and the
     variants' mean cue AUROC — does agreement among seeds imply a correct map?"""

@@ -4,8 +4,16 @@ a paragraph written from the numbers."""
 
 import html
 
+from authxai.attribution.methods import METHODS
 from authxai.sanity import sanity_verdicts
-from authxai.scorecard import SCORES, consistency_vs_localization, scorecard_display, scorecard_reading, scorecard_table
+from authxai.scorecard import (
+    SCORES,
+    consistency_vs_localization,
+    scorecard_display,
+    scorecard_reading,
+    scorecard_table,
+    within_estimates,
+)
 from authxai.tables import read_parquet, read_parquets, write_markdown_and_csv, write_text
 from authxai.workflow import log, run_script
 
@@ -32,13 +40,20 @@ def main(smk):
     variance = read_parquet(smk.input.variance) if smk.input.get("variance") else None  # Table 10's numbers
     reading = scorecard_reading(card, agreement, variance)
     table = scorecard_display(card)
+    estimates = within_estimates(within)
+    if "within_r" in table:
+        # what each method's within r estimates (LIME: split halves of a shared draw or draws per variant)
+        table.insert(
+            table.columns.get_loc("within_r") + 1, "within_estimate", table["method"].map(estimates).fillna("")
+        )
     shown = table[["method", "arch", *[s for s in SCORES if s in table], "sanity"]]
     log.info("Table 9\n%s\n\n%s", shown.to_string(index=False), reading)
-    write_markdown_and_csv(table, smk.output.table9_scorecard_csv.removesuffix(".csv"))
     note = (
         f"Sanity: model test at level `{deepest}`, data test with permuted ratings; pass = mean Spearman "
         f"r(|original|, |randomized|) < {cfg['threshold']}. Cells: mean [95% bootstrap CI over images]."
+        + "".join(f" {METHODS[m].label}'s within-arch r: {text}." for m, text in estimates.items())
     )
+    write_markdown_and_csv(table, smk.output.table9_scorecard_csv.removesuffix(".csv"), note=note)
     write_text(smk.output.markdown, f"# Scorecard\n\n{reading}\n\n{shown.to_markdown(index=False)}\n\n{note}\n")
     write_text(
         smk.output.reading,
