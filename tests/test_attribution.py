@@ -212,6 +212,46 @@ def test_shared_lime_samples_are_an_opt_in_and_ensembles_get_their_own_draw(lite
     np.testing.assert_allclose([row["ensemble_predictions"] for row in val], ens.T, rtol=1e-4, atol=1e-4)
 
 
+def test_lime_rows_refit_from_their_stored_draw_and_split_halves():
+    """What the consistency stage refits from a LIME row (its draw's seed and the variant's
+    stored outputs) is the row's own surrogate; the halves are LIME on half the samples."""
+    from authxai.attribution.lime_surrogate import split_half_explanations
+    from authxai.attribution.pipeline import explain_variants
+    from authxai.consistency_lime import lime_within_tables, variant_maps
+    from authxai.models.backbones import calibrate_batchnorm
+
+    torch.manual_seed(2)
+    # BatchNorm statistics from data: random-init EfficientNet outputs vanish without them
+    backbone = calibrate_batchnorm(build_backbone("efficientnet_lite0"), torch.randn(8, 3, 48, 48))
+    trunk, tail = split_backbone(backbone, "efficientnet_lite0")
+    lite_variants = SharedTrunkVariants(trunk, tail, [RegressionHead(1280, (64,)).eval() for _ in range(3)]).eval()
+    # blocks of colour: SLIC finds one superpixel in white noise
+    img = torch.nn.functional.interpolate(torch.randn(1, 3, 4, 4), size=48, mode="nearest")[0]
+    cfg = {**LIME_CFG, "num_samples": 40, "shared_samples": True}
+    rows = explain_variants("lime", lite_variants, img, cfg, _who([0, 1, 2]))
+    segments = np.asarray(rows[0]["segments"]).reshape(48, 48)
+    z = perturbations(rows[0]["n_segments"], 40, rows[0]["perturbation_seed"])
+    preds = lime_predictions(lite_variants, img, segments, z)
+    for k, row in enumerate(rows):
+        refit = explain_from_predictions(z, np.asarray(row["predictions"], np.float64), segments)
+        np.testing.assert_allclose(refit.coefficients, row["coefficients"], rtol=1e-3, atol=1e-4)
+        a, b = split_half_explanations(z, preds[:, k], segments)
+        mine = variant_maps({**row, "seed": k, "height": 48, "width": 48})
+        np.testing.assert_allclose(mine.half_a, a.map, rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(mine.half_b, explain_from_predictions(z[20:], preds[20:, k], segments).map,
+                                   rtol=1e-3, atol=1e-4)  # fmt: skip
+        np.testing.assert_allclose(mine.half_b, b.map, rtol=1e-3, atol=1e-4)
+    table = pd.DataFrame([{**row, "seed": k, "arch": "lite0", "image_id": "im7", "height": 48, "width": 48}
+                          for k, row in enumerate(rows)])  # fmt: skip
+    pairs, per_image = lime_within_tables(table)
+    maps = [np.asarray(row["map"]) for row in rows]
+    assert pairs["pearson_shared"].tolist() == pytest.approx(
+        [np.corrcoef(maps[i], maps[j])[0, 1] for i, j in ((0, 1), (0, 2), (1, 2))], abs=1e-6
+    )
+    assert rows[0]["n_segments"] > 5 and np.isfinite(pairs["pearson"]).all()
+    assert per_image.loc[0, "estimate"].startswith("independent: split halves of one shared 40-sample draw")
+
+
 def test_bf16_trunk_keeps_heads_and_drops_in_float32(lite_variants):
     """fp32 is the default; bf16 autocasts the trunk only: outputs are not on bf16's 0.25-point
     grid near 50, and MPM maps agree closely with fp32."""

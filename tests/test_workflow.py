@@ -210,6 +210,50 @@ def test_within_and_across_consistency_equal_a_recomputation(tiny_run):
             assert row[f"ci_{measure}"] == "[n too small]"  # 2 images
 
 
+def test_lime_within_consistency_is_the_independent_estimate_with_its_noise_floor(tiny_run):
+    """The tiny run draws LIME's perturbations per variant: ``pearson`` is the maps' raw r; the
+    noise floor is each surrogate refit (sklearn, by hand) on the two halves of its stored draw;
+    Table 5 and Table 9 name the estimate from the rows' draws."""
+    from sklearn.linear_model import Ridge
+
+    from authxai.attribution.lime_surrogate import perturbations
+
+    work, _ = tiny_run
+    res = work / "results"
+    within = pd.read_parquet(res / "consistency" / "within_lime.parquet")
+    estimate = "independent draws per variant (40 samples)"
+    assert set(within["estimate"]) == {estimate} and within["pearson_shared"].isna().all()
+    row = within[(within["arch"] == "efficientnet_lite0") & (within["subset"] == "test")].iloc[0]
+    rows = _attribution_rows(res, "lime", "test", "efficientnet_lite0", row["image_id"]).sort_values("seed")
+    assert rows["perturbation_seed"].nunique() == 2
+    maps = [np.asarray(m, float) for m in rows["map"]]
+    assert row["pearson"] == pytest.approx(np.corrcoef(*maps)[0, 1], abs=1e-6)
+    rel = []
+    for r in rows.itertuples():
+        z = perturbations(r.n_segments, r.num_samples, r.perturbation_seed)
+        cosine = 1 - z.sum(axis=1) / np.sqrt(z.sum(axis=1) * z.shape[1])  # distance to the all-ones vector
+        weights = np.sqrt(np.exp(-(cosine**2) / 0.25**2))
+        segments = np.asarray(r.segments)
+        halves = [
+            Ridge(alpha=1.0).fit(z[part], np.asarray(r.predictions)[part], sample_weight=weights[part]).coef_[segments]
+            for part in (slice(0, 20), slice(20, 40))
+        ]
+        rel.append(np.corrcoef(*halves)[0, 1])
+    reliability = 2 * np.mean(rel) / (1 + np.mean(rel))
+    assert row["lime_reliability"] == pytest.approx(reliability, abs=1e-4)
+    corrected = row["pearson"] / reliability if reliability > 0 else np.nan  # 20 samples, 30 superpixels: noisy
+    assert row["pearson_noise_corrected"] == pytest.approx(corrected, rel=1e-3, nan_ok=True)
+    table5 = pd.read_csv(res / "tables" / "table5_within_lime.csv").set_index("arch")
+    tested = within[(within["arch"] == "efficientnet_lite0") & (within["subset"] == "test")]
+    assert table5.loc["efficientnet_lite0", "estimate"] == estimate
+    assert table5.loc["efficientnet_lite0", "lime_reliability_mean"] == pytest.approx(tested["lime_reliability"].mean())
+    assert "pearson_shared" not in table5  # no shared draw: no inflated r to show
+    card = pd.read_csv(res / "tables" / "table9_scorecard.csv", keep_default_na=False)
+    assert set(card.loc[card["method"] == "lime", "within_estimate"]) == {estimate}
+    assert set(card.loc[card["method"] != "lime", "within_estimate"]) == {""}
+    assert f"LIME's within-arch r: {estimate}." in (res / "tables" / "table9_scorecard.md").read_text()
+
+
 def test_consistency_vs_behaviour_and_across_prototypes_equal_a_recomputation(tiny_run):
     work, _ = tiny_run
     res = work / "results"

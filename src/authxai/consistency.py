@@ -99,6 +99,14 @@ def mean_over_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def map_within(paths: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(pairs, per_image) within-architecture consistency of the maps in the attribution tables
+    of ``paths``: :func:`within_pairs` and :func:`mean_over_pairs` (every method without a
+    ``within`` hook of its own in :data:`authxai.attribution.methods.METHODS`)."""
+    pairs = within_pairs(read_maps(paths))
+    return pairs, mean_over_pairs(pairs)
+
+
 def within_consistency(maps: pd.DataFrame, fractions=IOU_FRACTIONS) -> pd.DataFrame:
     """Per (arch, image_id): mean pairwise agreement of the variants' maps (Tables 4–6).
 
@@ -211,20 +219,33 @@ def variant_similarity(variants: pd.DataFrame, images: list[str]) -> dict[str, f
     return {"prediction_similarity": mean_pairwise_r(preds), "rsm_similarity": representational_similarity(embs)}
 
 
+def within_score_columns(per_image: pd.DataFrame) -> list[str]:
+    """The per-image numbers of a within-consistency table, in its order: the agreement columns
+    and those a method adds (LIME's ``lime_reliability``, ``pearson_noise_corrected``,
+    ``pearson_shared``: :mod:`authxai.consistency_lime`); columns with no value left out."""
+    return [
+        c
+        for c in per_image.columns
+        if c != "n_variants" and pd.api.types.is_float_dtype(per_image[c]) and per_image[c].notna().any()
+    ]
+
+
 def within_table(per_image: pd.DataFrame, similarity: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Tables 4/5: per architecture, prediction and RSM similarity of its variants next to the
     mean ± SD [95% bootstrap CI of the mean] over explanation images of their maps' pairwise
-    Pearson r and top-p% IoU."""
+    Pearson r and top-p% IoU (and the numbers a method adds, :func:`within_score_columns`);
+    ``estimate``, where the per-image table has it, says what ``pearson`` estimates."""
     by_arch = similarity.set_index("arch")
     rows = []
     for arch, sub in per_image.groupby("arch", sort=False):
-        columns = agreement_columns(sub)
+        estimate = {"estimate": "; ".join(sub["estimate"].unique())} if "estimate" in sub else {}
         rows.append(
             {
                 "arch": arch,
                 "images": len(sub),
+                **estimate,
                 **by_arch.loc[arch].to_dict(),
-                **mean_sd_ci_cells(sub, columns, n_boot, seed),
+                **mean_sd_ci_cells(sub, within_score_columns(sub), n_boot, seed),
             }
         )
     return pd.DataFrame(rows)

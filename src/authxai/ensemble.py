@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from authxai.attribution.lime_surrogate import explain_from_predictions, perturbations
 from authxai.attribution.maps import drops_array, flat, flat_per_scale, segments_array
 from authxai.errors import InputError, require_finite
 from authxai.evaluation import performance_cells, regression_metrics
@@ -201,9 +202,6 @@ def ensemble_lime(rows: list[dict], weights: np.ndarray, intercept: float = 0.0)
     ensemble's own perturbations (``ensemble_seed`` and ``ensemble_predictions`` of each row:
     the same draw, segments and samples in every row) — what LIME run on the ensemble module
     gives, without rerunning a backbone."""
-    # LIME's module runs models (torch); the ensemble job only refits, so it imports it here
-    from authxai.attribution.lime import explain_from_predictions, perturbations
-
     first = rows[0]
     if "ensemble_seed" not in first or any(pd.isna(row.get("ensemble_seed")) for row in rows):
         raise InputError(

@@ -118,14 +118,6 @@ def control_differences(
     return pd.DataFrame(rows) if rows else pd.DataFrame(columns=["method", "arch"])
 
 
-def _estimate(within: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Per (method, arch): which estimate the within-architecture r is (the consistency
-    tables' ``estimate`` column, e.g. LIME's independent split-half estimate), where recorded."""
-    if within is None or "estimate" not in within:
-        return None
-    return within.dropna(subset=["estimate"]).groupby(["method", "arch"])["estimate"].first().reset_index()
-
-
 def scorecard_table(
     sanity: pd.DataFrame,
     faithfulness: pd.DataFrame,
@@ -157,9 +149,9 @@ def scorecard_table(
         per_image = counterfactual.groupby(["method", "arch", "image_id"])["cf_agreement"].mean()
         defined = per_image.notna().groupby(["method", "arch"]).sum().rename("cf_agreement_images")
         card = card.merge(defined.reset_index(), on=["method", "arch"], how="left")
-    estimate = _estimate(within)
-    if estimate is not None:
-        card = card.merge(estimate.rename(columns={"estimate": "within_estimate"}), on=["method", "arch"], how="left")
+    estimates = within_estimates(within)
+    if estimates:  # what each method's within r estimates (LIME: split halves of a shared draw, or own draws)
+        card["within_estimate"] = card["method"].map(estimates)
     verdict_columns = [c for c in sanity.columns if c not in ("method", "arch") and c not in card]
     card = card.merge(sanity[["method", "arch", *verdict_columns]], on=["method", "arch"], how="left")
     card["control"] = card["arch"].isin(controls)
@@ -204,6 +196,15 @@ def scorecard_display(card: pd.DataFrame) -> pd.DataFrame:
     extra += [c for c in card if c.endswith("_spearman_high") or c in ("within_estimate", "control")]
     table[extra] = card[extra]
     return table
+
+
+def within_estimates(within: pd.DataFrame | None) -> dict[str, str]:
+    """Method -> what its within-architecture r estimates, for the methods whose consistency
+    table says (its ``estimate`` column: LIME's, :mod:`authxai.consistency_lime`)."""
+    if within is None or "estimate" not in within:
+        return {}
+    said = within.dropna(subset=["estimate"])
+    return {method: "; ".join(sub["estimate"].unique()) for method, sub in said.groupby("method", sort=False)}
 
 
 def consistency_vs_localization(
@@ -351,9 +352,7 @@ def _consistency(card: pd.DataFrame) -> list[str]:
     sentences = [sentence + "."]
     if "within_estimate" in card:
         estimates = card.dropna(subset=["within_estimate"]).drop_duplicates(["method", "within_estimate"])
-        sentences += [
-            f"{r.method}'s within-architecture r is the {r.within_estimate} estimate." for r in estimates.itertuples()
-        ]
+        sentences += [f"{r.method}'s within-architecture r: {r.within_estimate}." for r in estimates.itertuples()]
     return sentences
 
 

@@ -319,8 +319,11 @@ def record_lines(path: Path, sep: str) -> list[int]:
     return starts[1:]
 
 
-def write_markdown_and_csv(df: pd.DataFrame, stem: str | os.PathLike, floatfmt: str = ".3f") -> None:
-    """Write ``<stem>.csv`` and ``<stem>.md`` (a pipe table) atomically.
+def write_markdown_and_csv(
+    df: pd.DataFrame, stem: str | os.PathLike, floatfmt: str = ".3f", note: str | None = None
+) -> None:
+    """Write ``<stem>.csv`` and ``<stem>.md`` (a pipe table, ``note`` as a line under it)
+    atomically.
 
     Numeric ``<col>_mean``/``_low``/``_high`` next to a formatted ``<col>`` (e.g. "0.58 [0.51,
     0.64]") stay in the csv for machines and are left out of the markdown for readers.
@@ -341,7 +344,8 @@ def write_markdown_and_csv(df: pd.DataFrame, stem: str | os.PathLike, floatfmt: 
         fmt = ".2g" if col == "p" or col.startswith("p_") else floatfmt
         readable[col] = readable[col].map(lambda v, fmt=fmt: format(v, fmt) if pd.notna(v) else "")
     write_text(f"{stem}.csv", df.to_csv(index=False))
-    write_text(f"{stem}.md", readable.to_markdown(index=False, disable_numparse=True) + "\n")
+    below = f"\n{note}\n" if note else ""
+    write_text(f"{stem}.md", readable.to_markdown(index=False, disable_numparse=True) + "\n" + below)
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

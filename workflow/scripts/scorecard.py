@@ -5,6 +5,7 @@ trained backbone against the control, with a paragraph written from the numbers.
 import html
 from pathlib import Path
 
+from authxai.attribution.methods import METHODS
 from authxai.sanity import sanity_verdicts
 from authxai.scorecard import (
     SCORES,
@@ -13,6 +14,7 @@ from authxai.scorecard import (
     scorecard_display,
     scorecard_reading,
     scorecard_table,
+    within_estimates,
 )
 from authxai.tables import read_parquet, read_parquets, write_markdown_and_csv, write_text
 from authxai.uncertainty import ci_cells
@@ -55,10 +57,18 @@ def main(smk):
     pairs = across_pairs(across, controls, n_boot, seed) if across is not None else None
     reading = scorecard_reading(card, agreement, variance, pairs)
     table = scorecard_display(card)
+    estimates = within_estimates(within)
     shown = table[["method", "arch", *[s for s in SCORES if s in table], "sanity"]]
     log.info("Table 9\n%s\n\n%s", shown.to_string(index=False), reading)
+    control = f" Control (the null): {', '.join(controls)}." if controls else ""
+    note = (
+        f"Sanity: model test at level `{deepest}`, data test with permuted ratings; pass = mean Spearman "
+        f"r(|original|, |randomized|) < {cfg['threshold']}. Cells: mean [95% bootstrap CI over images]; "
+        f"`*_vs_control`: paired difference from the control on the same images.{control}"
+        + "".join(f" {METHODS[m].label}'s within-arch r: {text}." for m, text in estimates.items())
+    )
     stem = smk.output.table9_scorecard_csv.removesuffix(".csv")
-    write_markdown_and_csv(table, stem)
+    write_markdown_and_csv(table, stem, note=note)
     pairs_md = ""
     if pairs is not None:
         write_text(smk.output.across_pairs, pairs.to_csv(index=False))
@@ -70,12 +80,6 @@ def main(smk):
     else:
         write_text(smk.output.across_pairs, "")
     write_text(f"{stem}.md", Path(f"{stem}.md").read_text() + pairs_md)
-    control = f" Control (the null): {', '.join(controls)}." if controls else ""
-    note = (
-        f"Sanity: model test at level `{deepest}`, data test with permuted ratings; pass = mean Spearman "
-        f"r(|original|, |randomized|) < {cfg['threshold']}. Cells: mean [95% bootstrap CI over images]; "
-        f"`*_vs_control`: paired difference from the control on the same images.{control}"
-    )
     write_text(
         smk.output.markdown, f"# Scorecard\n\n{reading}\n\n{shown.to_markdown(index=False)}{pairs_md}\n\n{note}\n"
     )

@@ -1,10 +1,8 @@
 """LIME for regression, vectorized: SLIC superpixels, batched perturbations and forwards.
 
-Matches the ``lime`` package (0.2.0.1): perturbation rows keep each superpixel with
-probability 0.5 (row 0 keeps all), hidden superpixels take the image's mean colour, distances
-are cosine distances to the all-ones row, weights LIME's exponential kernel
-``sqrt(exp(-d² / w²))`` with ``w = 0.25``, and the surrogate is ``Ridge(alpha=1)`` with
-intercept (i.e. on weighted-centred targets); fidelity is its weighted R².
+The surrogate (perturbation draws, kernel weights, weighted ridge; see
+:mod:`authxai.attribution.lime_surrogate`, which matches the ``lime`` package) is fit on the
+outputs computed here; hidden superpixels take the image's mean colour.
 """
 
 from __future__ import annotations
@@ -18,23 +16,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from authxai.attribution.lime_surrogate import (  # noqa: F401 (re-exported: LIME's public API)
+    KERNEL_WIDTH,
+    LimeResult,
+    explain_from_predictions,
+    fit_surrogate,
+    kernel_weights,
+    perturbations,
+)
 from authxai.attribution.maps import flat
 from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants
 from authxai.models.features import IMAGENET_MEAN, IMAGENET_STD
 from authxai.progress import Progress
-
-KERNEL_WIDTH = 0.25
-
-
-@dataclass
-class LimeResult:
-    """One LIME explanation: per-pixel map, per-superpixel coefficients, segments, fidelity."""
-
-    map: np.ndarray
-    coefficients: np.ndarray
-    intercept: float
-    r2: float
-    segments: np.ndarray
 
 
 def slic_segments(image_01: np.ndarray, n_segments: int = 150, seed: int = 0) -> np.ndarray:
@@ -51,33 +44,6 @@ def derived_seed(base: int, *keys: object) -> int:
     stable across processes and Python versions (unlike ``hash``), distinct per key."""
     text = "|".join(str(k) for k in (base, *keys)).encode()
     return int.from_bytes(hashlib.sha256(text).digest()[:4], "little")
-
-
-def perturbations(n_features: int, num_samples: int, seed: int) -> np.ndarray:
-    """(num_samples, K) 0/1 matrix; row 0 keeps everything (the explained instance)."""
-    rng = np.random.default_rng(seed)
-    z = rng.integers(0, 2, (num_samples, n_features)).astype(np.float64)
-    z[0] = 1.0
-    return z
-
-
-def kernel_weights(z: np.ndarray, width: float = KERNEL_WIDTH) -> np.ndarray:
-    """LIME's weights: exponential kernel of the cosine distance to the all-ones row."""
-    from sklearn.metrics import pairwise_distances
-
-    d = pairwise_distances(z, z[0].reshape(1, -1), metric="cosine").ravel()
-    return np.sqrt(np.exp(-(d**2) / width**2))
-
-
-def fit_surrogate(
-    z: np.ndarray, y: np.ndarray, weights: np.ndarray, alpha: float = 1.0
-) -> tuple[np.ndarray, float, float]:
-    """Weighted ridge on all superpixels: (coefficients, intercept, weighted R²)."""
-    from sklearn.linear_model import Ridge
-
-    reg = Ridge(alpha=alpha, fit_intercept=True)
-    reg.fit(z, y, sample_weight=weights)
-    return reg.coef_.copy(), float(reg.intercept_), float(reg.score(z, y, sample_weight=weights))
 
 
 def perturbed_batch(image: torch.Tensor, segments: torch.Tensor, z_rows: torch.Tensor) -> torch.Tensor:
@@ -104,12 +70,6 @@ def lime_predictions(
         progress.advance(len(outs[-1]))
     progress.close()
     return torch.cat(outs).reshape(len(z), -1).numpy().astype(np.float64)
-
-
-def explain_from_predictions(z: np.ndarray, y: np.ndarray, segments: np.ndarray) -> LimeResult:
-    """Surrogate fit and per-pixel map (coefficient of each pixel's superpixel)."""
-    coef, intercept, r2 = fit_surrogate(z, y, kernel_weights(z))
-    return LimeResult(coef[segments].astype(np.float32), coef, intercept, r2, segments)
 
 
 def unnormalize(image: torch.Tensor) -> np.ndarray:

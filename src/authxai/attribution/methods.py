@@ -69,7 +69,9 @@ class Method:
     panels a figure shows of one row (default: the map, titled ``label``); ``ensemble(rows,
     weights, intercept)`` gives the map columns of a linear ensemble of the variants (None: the
     method has no ensemble maps); ``fixed_precision`` pins the trunk precision where the method
-    ignores ``attribution.precision``; ``resources`` are one job's defaults (mem_mb, runtime in
+    ignores ``attribution.precision``; ``within(paths)`` gives its within-architecture
+    consistency (pairs, per_image) from its attribution tables (None: the maps' pairwise
+    agreement, :func:`authxai.consistency.map_within`); ``resources`` are one job's defaults (mem_mb, runtime in
     minutes per image), which profiles override.
     """
 
@@ -81,6 +83,7 @@ class Method:
     panels: Callable[[Mapping], list[Panel]] | None = None
     ensemble: Callable[[list[dict], np.ndarray, float], dict] | None = None
     within_table: str | None = None
+    within: Callable[[list[str]], tuple[Any, Any]] | None = None
     fixed_precision: str | None = None
     resources: Mapping[str, int] = field(default_factory=lambda: {"mem_mb": 16000, "runtime": 5})
 
@@ -94,6 +97,14 @@ class Method:
     def within_table_name(self) -> str:
         """Name of its within-architecture consistency table (results/tables/<name>.csv)."""
         return self.within_table or f"table_within_{self.name}"
+
+    def within_consistency(self, paths: list[str]) -> tuple[Any, Any]:
+        """(pairs, per_image) within-architecture consistency tables of its attribution tables."""
+        if self.within is not None:
+            return self.within(paths)
+        from authxai.consistency import map_within  # scipy: not for the config check
+
+        return map_within(paths)
 
     def map_panels(self, row: Mapping) -> list[Panel]:
         """The figure panels of one attribution row."""
@@ -190,13 +201,16 @@ METHODS: dict[str, Method] = {
                     "type": "boolean",
                     "default": False,
                     "description": "true: one perturbation draw (seed) for every variant and image (faster; "
-                    "removes LIME's sampling noise from consistency)",
+                    "the consistency tables estimate the independent within-architecture r from split halves "
+                    "of the draw)",
                 },
                 "batch_size": {"type": "integer", "minimum": 1, "default": 64},
             },
             panels=_lime_panels,
             ensemble=lime_ensemble_map,
             within_table="table5_within_lime",
+            # a shared draw shares LIME's sampling noise: split halves give the independent r
+            within=_imported_on_call("authxai.consistency_lime", "lime_within"),
             resources={"mem_mb": 16000, "runtime": 5},
         ),
     )

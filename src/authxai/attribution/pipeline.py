@@ -3,9 +3,11 @@
 One call = one workflow job (method, regime, arch, image): all seeds share the trunk pass
 (Grad-CAM, MPM, and LIME's forward batches). LIME draws each variant's own perturbations by
 default, as the paper ran LIME once per model: sampling noise is part of the consistency the
-study measures; one shared draw (``attribution.lime.shared_samples``) is an opt-in that removes
-it. Rows: the table format of :mod:`authxai.attribution.maps` — seed, method, arch, regime,
-image_id, height, width, map (raw signed float32, row-major), plus the method's columns
+study measures; one shared draw (``attribution.lime.shared_samples``) is an opt-in that shares
+it between the variants' maps (the consistency stage then estimates the independent r from split
+halves of the draw: :mod:`authxai.consistency_lime`). Rows: the table format of
+:mod:`authxai.attribution.maps` — seed, method, arch, regime, image_id, height, width, map (raw
+signed float32, row-major), plus the method's columns
 (:attr:`authxai.attribution.methods.Method.columns`).
 """
 

@@ -4,6 +4,7 @@ Figure 6 (consistency against localization of the planted cues, beyond the paper
 
 from __future__ import annotations
 
+import textwrap
 from string import ascii_uppercase
 
 import numpy as np
@@ -208,13 +209,16 @@ def fig6_consistency_vs_localization(inputs: dict[str, str]):
 def fig_seed_grid(inputs: dict[str, str], view: ModelView):
     """One method's maps of every seed of one architecture, side by side, on the explained test
     image where they agree most and the one where they agree least (within-architecture r,
-    mean over pairs of seeds); planted cues outlined."""
+    mean over pairs of seeds; the title names what r estimates where the consistency table
+    says, e.g. LIME's independent split-half estimate); planted cues outlined."""
     # only what the panels draw: the chunk tables also hold LIME's segments and perturbations
     paths = [inputs[k] for k in sorted(inputs) if k.startswith("maps_")]
     maps = read_attributions(paths, columns=["method", "arch", "seed", "height", "width", "map"])
     arch = maps["arch"].iloc[0]
     within = read_parquet(inputs["within"])
-    within = within[(within["arch"] == arch) & (within["subset"] == "test")].set_index("image_id")["pearson"]
+    within = within[(within["arch"] == arch) & (within["subset"] == "test")].set_index("image_id")
+    estimate = "; ".join(within["estimate"].unique()) if "estimate" in within else ""
+    within = within["pearson"]
     within = within[within.index.isin(set(maps["image_id"]))].sort_values()
     images = image_table(inputs["images"])
     seeds = sorted(maps["seed"].unique())
@@ -228,5 +232,7 @@ def fig_seed_grid(inputs: dict[str, str], view: ModelView):
             _signed(axes[r, 1 + j], map_array(rows.loc[seed]), f"seed {seed}", fig, cues, colorbar=False)
     # two lines: with few seeds the figure is narrower than one line of title
     title = f"{METHOD_LABEL[method]} maps of {arch}, every seed\n(each on its own scale; red raises the prediction)"
+    if estimate:
+        title += "\n" + textwrap.fill(f"r: {estimate}", width=int(25 * (1 + len(seeds))))
     fig.suptitle(title, fontsize=9)
     return fig
