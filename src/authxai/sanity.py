@@ -189,7 +189,7 @@ def randomization_maps(
         trunk, tail = split_backbone(fold_batchnorm(model, arch), arch)  # after re-initializing
         for method, settings in methods.items():
             precision = precisions.get(method, "fp32")
-            variants = SharedTrunkVariants(trunk, tail, heads, [mask] * len(heads), precision).eval()
+            variants = SharedTrunkVariants(trunk, tail, heads, [mask] * len(heads), precision, method).eval()
             for image_id, image in images.items():
                 who = ExplainedVariants(arch, "test", image_id, (variant_seed,) * len(heads))
                 for level, row in zip(levels, explain_variants(method, variants, image, settings, who)):
