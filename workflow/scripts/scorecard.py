@@ -14,7 +14,7 @@ def main(smk):
     cfg = smk.params.sanity
     similarity = read_parquets(smk.input.sanity)
     deepest = similarity.loc[similarity["stages"].idxmax(), "level"]
-    verdicts = sanity_verdicts(similarity, deepest, cfg["threshold"])
+    verdicts = sanity_verdicts(similarity, deepest, cfg["threshold"], smk.params.n_boot, smk.params.seed)
     within, localization = read_parquets(smk.input.within), read_parquets(smk.input.get("localization", []))
     card = scorecard_table(
         verdicts,
