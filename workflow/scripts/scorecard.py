@@ -4,7 +4,7 @@ a paragraph written from the numbers."""
 
 import html
 
-from authxai.sanity import sanity_verdicts
+from authxai.sanity import MIN_SANITY_IMAGES, sanity_verdicts
 from authxai.scorecard import SCORES, consistency_vs_localization, scorecard_display, scorecard_reading, scorecard_table
 from authxai.tables import read_parquet, read_parquets, write_markdown_and_csv, write_text
 from authxai.workflow import log, run_script
@@ -36,8 +36,10 @@ def main(smk):
     log.info("Table 9\n%s\n\n%s", shown.to_string(index=False), reading)
     write_markdown_and_csv(table, smk.output.table9_scorecard_csv.removesuffix(".csv"))
     note = (
-        f"Sanity: model test at level `{deepest}`, data test with permuted ratings; pass = mean Spearman "
-        f"r(|original|, |randomized|) < {cfg['threshold']}. Cells: mean [95% bootstrap CI over images]."
+        f"Sanity: model test at level `{deepest}`, data test with permuted ratings; pass = the 95% bootstrap CI "
+        f"over images of the mean Spearman r(|original|, |randomized|) below {cfg['threshold']}, fail = above, "
+        f"else inconclusive; under {MIN_SANITY_IMAGES} images no verdict (n too small). "
+        "Cells: mean [95% bootstrap CI over images]."
     )
     write_text(smk.output.markdown, f"# Scorecard\n\n{reading}\n\n{shown.to_markdown(index=False)}\n\n{note}\n")
     write_text(
