@@ -23,6 +23,7 @@ from authxai.counterfactual import (
 from authxai.data import synthetic as syn
 from authxai.errors import InputError
 from authxai.models.features import IMAGENET_MEAN, IMAGENET_STD, load_image, model_input
+from authxai.uncertainty import bootstrap_ci
 
 SIZE = 128
 
@@ -175,7 +176,7 @@ def test_truth_weights_each_region_by_its_share_of_the_effects():
 
 def test_region_agreement_equals_hand_computed_rank_correlations():
     regions = _regions()
-    effects = {"smear": 3.0, "warp": -1.0}  # |effect| ranks: smear > warp > background (0)
+    effects = {"smear": 3.0, "warp": -1.0}  # |effect| ranks: smear > warp
     on_most_used = np.zeros((6, 6))
     on_most_used[:2, :2], on_most_used[4:, 4:] = 5.0, 1.0
     assert region_agreement(on_most_used, regions, effects) == pytest.approx(1.0)
@@ -184,21 +185,27 @@ def test_region_agreement_equals_hand_computed_rank_correlations():
     reversed_map = np.full((6, 6), 5.0)
     reversed_map[:2, :2], reversed_map[4:, 4:] = 0.0, 1.0
     assert region_agreement(reversed_map, regions, effects) == pytest.approx(-1.0)
-    # map ranks (smear 1, warp 3, background 2) vs effects (3, 2, 1): rho = 1 - 6 * 6 / (3 * 8) = -0.5
-    middle = np.full((6, 6), 2.0)
+    # the background is no region: a map bright there and dim on both cues is judged on the cues
+    middle = np.full((6, 6), 9.0)
     middle[:2, :2], middle[4:, 4:] = 1.0, 3.0
-    assert region_agreement(middle, regions, effects) == pytest.approx(-0.5)
+    assert region_agreement(middle, regions, effects) == pytest.approx(-1.0)
+    # three cues: map ranks (1, 3, 2) vs effects (3, 2, 1): rho = 1 - 6 * (4 + 1 + 1) / (3 * 8) = -0.5
+    third = np.zeros((6, 6), bool)
+    third[:2, 4:] = True
+    three = {**regions, "checkerboard": third}
+    mixed = np.zeros((6, 6))
+    mixed[:2, :2], mixed[4:, 4:], mixed[:2, 4:] = 1.0, 3.0, 2.0
+    assert region_agreement(mixed, three, {"smear": 3.0, "warp": 2.0, "checkerboard": 1.0}) == pytest.approx(-0.5)
     # ties: no order among the effects (or the map's means) to agree with
     assert np.isnan(region_agreement(on_most_used, regions, {"smear": 0.0, "warp": 0.0}))
+    assert np.isnan(region_agreement(on_most_used, regions, {"smear": 1.0, "warp": 1.0}))
     assert np.isnan(region_agreement(np.ones((6, 6)), regions, effects))
-    covering = {"smear": np.ones((6, 6), bool), "warp": np.ones((6, 6), bool)}  # no background
-    assert np.isnan(region_agreement(on_most_used, covering, {"smear": 2.0, "warp": -2.0}))
+    covering = {"smear": np.ones((6, 6), bool), "warp": np.ones((6, 6), bool)}
+    assert np.isnan(region_agreement(on_most_used, covering, effects))
     assert np.isnan(region_agreement(on_most_used, {"smear": regions["smear"]}, {}))  # nothing to rank
-    # one cue and the background: does the cue get more mass per pixel than the rest?
-    assert region_agreement(on_most_used, {"warp": regions["warp"]}, {"warp": 0.2}) == pytest.approx(1.0)
-    # tied effects still rank against the background's 0: ranks (2.5, 2.5, 1) vs map (3, 2, 1)
-    expected = np.corrcoef([2.5, 2.5, 1], [3, 2, 1])[0, 1]
-    assert region_agreement(on_most_used, regions, {"smear": 1.0, "warp": 1.0}) == pytest.approx(expected)
+    # one cue: nothing to order (against the background it would be cue AUROC's question)
+    assert np.isnan(region_agreement(on_most_used, {"warp": regions["warp"]}, {"warp": 0.2}))
+    assert np.isnan(region_agreement(on_most_used, regions, {"warp": 0.2, "checkerboard": 1.0}))
     # overlapping cues: the shared pixels count for both regions' means
     a = np.zeros((6, 6), bool)
     a[:3, :3] = True
@@ -207,11 +214,45 @@ def test_region_agreement_equals_hand_computed_rank_correlations():
     saliency = np.zeros((6, 6))
     saliency[2, 2] = 8.0
     saliency[3, 3] = 4.0
-    # means: a = 8 / 9, b = 12 / 4 = 3, background = 0 -> ranks (2, 3, 1) vs effects a 1, b 2, bg 0
+    # means: a = 8 / 9, b = 12 / 4 = 3 -> ranks (1, 2) vs effects a 1, b 2
     assert region_agreement(saliency, {"smear": a, "warp": b}, {"smear": 1.0, "warp": 2.0}) == pytest.approx(1.0)
     # a map on a coarser grid is resized to the masks' (bilinear): a 3 × 3 map of a 6 × 6 image
     coarse = np.array([[5.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
     assert region_agreement(coarse, regions, effects) == pytest.approx(1.0)
+
+
+def _random_cue_images(n: int, seed: int) -> list[tuple[dict[str, np.ndarray], dict[str, float]]]:
+    """``n`` 24 × 24 images, each with 2 or 3 disjoint cue regions (8-px wide bands of random
+    height) and distinct random effects of either sign."""
+    rng = np.random.default_rng(seed)
+    kinds = syn.ARTIFACT_KINDS[:3]
+    images = []
+    for _ in range(n):
+        regions, effects = {}, {}
+        for k, kind in enumerate(kinds[: rng.integers(2, 4)]):
+            mask = np.zeros((24, 24), bool)
+            top = rng.integers(0, 12)
+            mask[top : top + rng.integers(3, 12), 8 * k : 8 * k + 8] = True
+            regions[kind], effects[kind] = mask, float(rng.choice([-1, 1]) * rng.uniform(0.1, 3.0))
+        images.append((regions, effects))
+    return images
+
+
+def test_a_map_of_the_true_effects_has_rank_r_one_and_a_noise_maps_ci_covers_zero():
+    """Known truths over 80 images: the truth map (each cue painted with its reliance) orders the
+    cues exactly; a map of noise orders them by chance — its mean r's 95% bootstrap CI over
+    images covers 0."""
+    images = _random_cue_images(80, seed=0)
+    rng = np.random.default_rng(1)
+    truth = [region_agreement(counterfactual_truth(r, e)[0], r, e) for r, e in images]
+    assert truth == pytest.approx([1.0] * len(images))
+    noise = np.array([region_agreement(rng.normal(size=(24, 24)), r, e) for r, e in images])
+    assert not np.isnan(noise).any()
+    mean, low, high = bootstrap_ci(noise, n_boot=2000, seed=0)
+    assert low < 0 < high and abs(mean) < 0.2, (mean, low, high)
+    # the background does not count: cues alike on the map, the background dark, is no order
+    flat_on_cues = [np.logical_or.reduce(list(r.values())).astype(float) for r, _ in images]
+    assert all(np.isnan(region_agreement(m, r, e)) for m, (r, e) in zip(flat_on_cues, images))
 
 
 def test_agreement_per_map_compares_each_map_with_its_own_variants_effects():
@@ -226,9 +267,9 @@ def test_agreement_per_map_compares_each_map_with_its_own_variants_effects():
     on_smear[:2, :2], on_smear[4:, 4:] = 5.0, 1.0
     maps = pd.DataFrame([{"arch": "a", "seed": s, "image_id": "im", "method": "m", "map": on_smear} for s in (0, 1)])
     out = agreement_per_map(maps, cf, {("a", "im"): regions}).set_index("seed")
-    # seed 0 relies most on the smear (rho 1), seed 1 on the warp: ranks (3, 2, 1) vs (2, 3, 1)
+    # seed 0 relies most on the smear (rho 1), seed 1 on the warp: the map has them reversed
     assert out.loc[0, "cf_agreement"] == pytest.approx(1.0)
-    assert out.loc[1, "cf_agreement"] == pytest.approx(np.corrcoef([3, 2, 1], [2, 3, 1])[0, 1])
+    assert out.loc[1, "cf_agreement"] == pytest.approx(-1.0)
     assert out.loc[0, "top_weight"] == pytest.approx(0.75) and out.loc[1, "top_weight"] == pytest.approx(0.8)
     assert (out["regions"] == 2).all() and (out["method"] == "m").all()
     with pytest.raises(ValueError, match="no counterfactual of"):

@@ -31,6 +31,7 @@ from authxai.data.adapters import empty_ratings, table_dataset
 from authxai.figures import ModelView, draw_figure
 from authxai.psychometrics import psychometrics_tables
 from authxai.tables import write_parquet
+from authxai.uncertainty import bootstrap_ci
 
 #: Two architectures; figures drop the ``efficientnet_`` prefix from their names.
 ARCHS = ("efficientnet_lite0", "random_lite0")
@@ -662,7 +663,8 @@ def sanity_inputs(tmp: Path, methods: tuple[str, ...]) -> tuple[dict[str, str], 
 def test_fig7_rows_per_method_columns_per_level_and_similarity_curves(tmp_path):
     """(A) per method a row of the first image's |map| (max-normalized) at each level, columns
     titled from original to permuted ratings; (B) per method the mean Spearman r over images of
-    each architecture per level, with the pass threshold."""
+    each architecture per level with its bootstrap 95% CI over images (a band), and the pass
+    threshold."""
     methods = ("gradcam", "lime")
     inputs, maps, similarity = sanity_inputs(tmp_path, methods)
     inputs["images"], view = photos_with_cues(tmp_path, ["img_a", "img_b"], cued=set())
@@ -684,17 +686,24 @@ def test_fig7_rows_per_method_columns_per_level_and_similarity_curves(tmp_path):
             np.testing.assert_allclose(grid[i, j].images[0].get_array(), magnitude / magnitude.max(), rtol=1e-6)
 
         curves = grid[i, n_columns - 1]
-        assert curves.get_ylabel() == "Spearman r"
+        assert curves.get_ylabel() == "Spearman r\n(mean, 95% CI, 2 images)"
         assert tick_labels(curves) == ["head re-init", "+ top 1", "all stages", "permuted"]
         *arch_lines, threshold = curves.lines
         assert list(threshold.get_ydata()) == [SANITY_THRESHOLD] * 2
         assert [line.get_label() for line in arch_lines] == [SHORT[a] for a in ARCHS]
-        if i == 0:  # the first row's legend names the architectures for every row
-            assert legend_labels(curves.get_legend()) == [SHORT[a] for a in ARCHS]
-        for line, arch in zip(arch_lines, ARCHS):
+        if i == 0:  # the first row's legend names the architectures and the threshold for every row
+            assert legend_labels(curves.get_legend()) == [*(SHORT[a] for a in ARCHS), f"threshold {SANITY_THRESHOLD}"]
+        assert len(curves.collections) == len(ARCHS)  # one CI band per architecture
+        for line, band, arch in zip(arch_lines, curves.collections, ARCHS):
             sub = similarity[(similarity["method"] == method) & (similarity["arch"] == arch)]
-            expected = [sub.loc[sub["level"] == level, "spearman_abs"].mean() for level in level_order[1:]]
-            np.testing.assert_allclose(line.get_ydata(), expected)
+            per_level = [sub.loc[sub["level"] == level, "spearman_abs"].to_numpy() for level in level_order[1:]]
+            np.testing.assert_allclose(line.get_ydata(), [v.mean() for v in per_level])
+            vertices = band.get_paths()[0].vertices
+            for x, values in enumerate(per_level):  # the band at each level: the CI of that level's mean
+                at_x = vertices[np.isclose(vertices[:, 0], x), 1]
+                _, low, high = bootstrap_ci(values)
+                assert at_x.min() == pytest.approx(low) and at_x.max() == pytest.approx(high)
+                assert low <= values.mean() <= high
 
 
 # ----------------------------------------------------------------- faithfulness (Figure 8)

@@ -12,7 +12,9 @@ from authxai.localization import to_mask_grid
 from authxai.models.backbones import REGISTRY, split_backbone
 from authxai.models.heads import RegressionHead
 from authxai.sanity import (
+    MIN_SANITY_IMAGES,
     cascade_stages,
+    ci_verdict,
     map_similarity,
     permuted_targets,
     randomization_maps,
@@ -92,35 +94,54 @@ def test_map_similarity_known_answers():
     assert map_similarity(np.zeros((32, 32)), np.zeros((32, 32)))["spearman_abs"] == 1.0
 
 
-def test_verdicts_fail_an_explainer_that_ignores_the_model():
-    rows = []
-    for level, stages in (("head", 0), ("all", 11), ("data", 0)):
-        for image in ("i1", "i2"):
-            rows.append(
-                {
-                    "method": "edges",
-                    "arch": "a",
-                    "level": level,
-                    "stages": stages,
-                    "image_id": image,
-                    "spearman_abs": 1.0,
-                    "ssim": 1.0,
-                }
-            )
-            rows.append(
-                {
-                    "method": "gradient",
-                    "arch": "a",
-                    "level": level,
-                    "stages": stages,
-                    "image_id": image,
-                    "spearman_abs": 0.1,
-                    "ssim": 0.2,
-                }
-            )
+def _similarity_rows(method: str, values: dict[str, np.ndarray]) -> list[dict]:
+    """Similarity rows of one method on arch "a": level -> one Spearman r per image."""
+    return [
+        {"method": method, "arch": "a", "level": level, "stages": 11 if level == "all" else 0, "image_id": f"i{k}"}
+        | {"spearman_abs": float(v), "ssim": float(v)}
+        for level, per_image in values.items()
+        for k, v in enumerate(per_image)
+    ]
+
+
+def test_verdicts_judge_the_ci_of_the_mean_against_the_threshold():
+    """An explainer that ignores the model fails (CI at 1); one whose maps change passes (CI
+    below 0.5); one scattered around the threshold is inconclusive; four images are too few
+    to pass whatever their values. The CI is a percentile bootstrap of the mean over images."""
+    rng = np.random.default_rng(0)
+    low = rng.uniform(0.0, 0.2, 12)
+    around = np.linspace(0.1, 0.9, 12)  # mean 0.5
+    rows = (
+        _similarity_rows("edges", {"head": np.ones(12), "all": np.ones(12), "data": np.ones(12)})
+        + _similarity_rows("gradient", {"head": low, "all": low, "data": low})
+        + _similarity_rows("borderline", {"head": low, "all": around, "data": low})
+        + _similarity_rows("few", {"head": low[:4], "all": low[:4], "data": low[:4]})
+    )
     verdicts = sanity_verdicts(pd.DataFrame(rows), "all", threshold=0.5).set_index("method")
-    assert not verdicts.loc["edges", "passes"] and not verdicts.loc["edges", "model_pass"]
-    assert verdicts.loc["gradient", "passes"] and verdicts.loc["gradient", "data_spearman"] == pytest.approx(0.1)
+    edges, gradient, borderline, few = (verdicts.loc[m] for m in ("edges", "gradient", "borderline", "few"))
+    assert edges["model_verdict"] == edges["data_verdict"] == "fail" and not edges["passes"]
+    assert gradient["model_verdict"] == gradient["data_verdict"] == "pass" and gradient["passes"]
+    assert gradient["data_spearman"] == pytest.approx(low.mean()) and gradient["sanity_images"] == 12
+    assert borderline["model_verdict"] == "inconclusive" and borderline["data_verdict"] == "pass"
+    assert not borderline["model_pass"] and borderline["data_pass"] and not borderline["passes"]
+    assert few["model_verdict"] == few["data_verdict"] == "n too small" and few["sanity_images"] == 4
+    assert not few["model_pass"] and not few["passes"]
+    # the CI against an independent percentile bootstrap of the mean over the 12 images
+    means = around[rng.integers(0, 12, size=(20000, 12))].mean(axis=1)
+    expected = np.percentile(means, [2.5, 97.5])
+    got = borderline[["model_spearman_low", "model_spearman_high"]].to_numpy(float)
+    np.testing.assert_allclose(got, expected, atol=0.01)
+    assert got[0] < 0.5 < got[1]
+    kept = ["method", "arch", "model_spearman", "data_spearman", "model_pass", "data_pass", "passes"]
+    added = ["model_spearman_low", "model_spearman_high", "data_spearman_low", "data_spearman_high"]
+    assert set(kept + added + ["sanity_images", "model_verdict", "data_verdict"]) <= set(verdicts.reset_index())
+
+
+def test_ci_verdict_at_the_edges():
+    assert ci_verdict(0.1, 0.49, 10, 0.5) == "pass" and ci_verdict(0.51, 0.9, 10, 0.5) == "fail"
+    assert ci_verdict(0.1, 0.5, 10, 0.5) == "inconclusive"  # touching the threshold is not below it
+    assert ci_verdict(0.1, 0.2, MIN_SANITY_IMAGES - 1, 0.5) == "n too small"
+    assert ci_verdict(np.nan, np.nan, 0, 0.5) == "n too small"
 
 
 def test_permuted_targets_shuffle_the_same_ratings():

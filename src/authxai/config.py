@@ -37,9 +37,10 @@ PROTOTYPE_SEEDS = {
 #: ``attribution.precision``: the trunk precision of every method, or of each method by name.
 PRECISION_DESCRIPTION = (
     "trunk precision of the attribution jobs and of the sanity checks of their maps (faithfulness curves "
-    "stay fp32): fp32 on every device (GPU = CPU maps), or bf16 autocast with tail, heads and differences "
-    "in fp32 (2.5x faster on CPUs with AVX512-BF16 and on GPUs); one value for every method or a mapping per "
-    "method, e.g. {lime: bf16} (methods left out: fp32). Grad-CAM always runs fp32"
+    "stay fp32): fp32 (the default) on every device (GPU = CPU maps), or bf16 autocast with tail, heads and "
+    "differences in fp32 (2.5x faster on CPUs with AVX512-BF16 and on GPUs); one value for every method or a "
+    "mapping per method, e.g. {lime: bf16} (methods left out: fp32). bf16 on a CPU without native bf16 (AVX2 "
+    "only) runs fp32 and says so in one line; the provenance records what ran. Grad-CAM always runs fp32"
 )
 
 

@@ -14,8 +14,8 @@ variant's prediction moves: the effect of artifact *k* on variant *v* is
   with a bootstrap CI over images (Table 10, :func:`variance_share_display`);
 - :func:`counterfactual_truth`: a model-grounded truth per image and variant, each cue region
   weighted by how much that variant relies on it;
-- :func:`region_agreement`: whether a map ranks the regions as the counterfactual effects do
-  (the scorecard's ``cf_agreement``).
+- :func:`region_agreement`: whether a map ranks an image's cue regions (two or more; the
+  background is not one) as the counterfactual effects do (the scorecard's ``cf_agreement``).
 """
 
 from __future__ import annotations
@@ -296,31 +296,27 @@ def counterfactual_truth(
 
 
 def region_agreement(saliency: np.ndarray, regions: Mapping[str, np.ndarray], effects: Mapping[str, float]) -> float:
-    """Does a map put its mass where the model's prediction depends? Spearman's rank r over an
-    image's regions between the map's mean |value| per pixel in each region and the region's
-    |counterfactual effect|.
+    """Does a map order an image's cues as the model relies on them? Spearman's rank r over the
+    image's cue regions between the map's mean |value| per pixel in each region and the
+    region's |counterfactual effect|.
 
-    The regions are each cue region with an effect (``regions`` ∩ ``effects``; a pixel of two
-    overlapping cues counts for both) and the background, all pixels in no cue region, whose
-    effect is 0 (left out if the cues cover the image). Mean per pixel, not total, so that a
-    large region does not win by its size; magnitudes, as the cue AUROC, because a cue may
-    raise or lower the prediction. 1: the map orders the regions as the model uses them; −1:
-    the reverse. NaN where it is undefined: fewer than two regions, or ties in every effect or
-    in every region mean (no order to agree with). A map on another grid than the masks is
-    resized to theirs (:func:`authxai.localization.to_mask_grid`).
+    The regions are the cue regions with an effect (``regions`` ∩ ``effects``; a pixel of two
+    overlapping cues counts for both); the background is not one of them. Counted as a region
+    of effect 0 it would turn an image with one cue into a ±1 test of "cue brighter than the
+    background" (cue AUROC's question), not an ordering by reliance. Mean per pixel, not total,
+    so that a large region does not win by its size; magnitudes, as the cue AUROC, because a
+    cue may raise or lower the prediction. 1: the map orders the cues as the model uses them;
+    −1: the reverse. NaN where it is undefined: fewer than two cue regions, or ties in every
+    effect or in every region mean (no order to agree with). A map on another grid than the
+    masks is resized to theirs (:func:`authxai.localization.to_mask_grid`).
     """
     kinds = [k for k in regions if k in effects]
-    if not kinds:
+    if len(kinds) < 2:
         return float("nan")
-    masks = [np.asarray(regions[k], dtype=bool) for k in kinds]
-    magnitude = np.abs(to_mask_grid(saliency, masks[0].shape))
-    means = [float(magnitude[m].mean()) for m in masks]
+    magnitude = np.abs(to_mask_grid(saliency, np.shape(regions[kinds[0]])))
+    means = [float(magnitude[np.asarray(regions[k], dtype=bool)].mean()) for k in kinds]
     targets = [abs(float(effects[k])) for k in kinds]
-    background = ~np.logical_or.reduce(masks)
-    if background.any():
-        means.append(float(magnitude[background].mean()))
-        targets.append(0.0)
-    if len(means) < 2 or np.ptp(means) == 0 or np.ptp(targets) == 0:
+    if np.ptp(means) == 0 or np.ptp(targets) == 0:
         return float("nan")
     return float(np.corrcoef(stats.rankdata(means), stats.rankdata(targets))[0, 1])
 
@@ -332,10 +328,11 @@ def agreement_per_map(
 
     ``maps``: one row per map with arch, seed, image_id and the (H, W) ``map`` (other columns
     are kept); ``counterfactual``: the ``counterfactual`` rule's table; ``regions``: (arch,
-    image_id) → kind → mask in that architecture's view of the image. Adds ``cf_agreement``,
-    ``regions`` (cue regions compared, the background not counted) and ``top_weight`` (the
-    largest region weight of :func:`counterfactual_truth`). Maps without counterfactuals (an
-    image or seed the table lacks) are an error: the workflow lists both for the same images.
+    image_id) → kind → mask in that architecture's view of the image. Adds ``cf_agreement``
+    (NaN on images with fewer than two cue regions), ``regions`` (cue regions compared) and
+    ``top_weight`` (the largest region weight of :func:`counterfactual_truth`). Maps without
+    counterfactuals (an image or seed the table lacks) are an error: the workflow lists both
+    for the same images.
     """
     single = counterfactual[counterfactual["artifact"] != ALL]
     effects = {

@@ -10,8 +10,10 @@ A map that explains *the model* must change when the model is destroyed. Two tes
 
 The randomized model's map is compared with the original's (:func:`map_similarity`: Spearman
 rank correlation of the magnitudes, as in Adebayo et al., and SSIM of the max-normalized
-magnitudes). A method *passes* a test when the mean similarity over images falls below a
-threshold (:func:`sanity_verdicts`); a method whose maps stay put (an edge detector) fails.
+magnitudes). A method *passes* a test when the bootstrap 95% CI of the mean Spearman r over
+images (at least :data:`MIN_SANITY_IMAGES`) lies below a threshold, *fails* when it lies above,
+and is *inconclusive* otherwise (:func:`sanity_verdicts`); a method whose maps stay put (an edge
+detector) fails.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from authxai.localization import to_mask_grid
 from authxai.models.backbones import FAMILIES, RANDOM_INIT_SEED, fold_batchnorm, get_spec, split_backbone
 from authxai.models.heads import RegressionHead
 from authxai.progress import Progress
+from authxai.uncertainty import summarize_with_ci
 
 #: Similarities of a randomized map to the original (higher = less changed).
 SIMILARITIES = ("spearman_abs", "ssim")
@@ -121,22 +124,64 @@ def map_similarity(original: np.ndarray, randomized: np.ndarray) -> dict[str, fl
     return {"spearman_abs": rho, "ssim": ssim}
 
 
-def sanity_verdicts(similarity: pd.DataFrame, model_level: str, threshold: float) -> pd.DataFrame:
-    """Pass/fail per (method, arch): mean Spearman over images below ``threshold`` for the model
-    test (at ``model_level``, the deepest randomization) and the data test (level ``data``).
+#: Fewest images a sanity verdict rests on: below, the verdict is "n too small" (never a pass).
+MIN_SANITY_IMAGES = 10
+#: The verdicts of one test (:func:`ci_verdict`).
+VERDICTS = ("pass", "fail", "inconclusive", "n too small")
 
-    ``similarity`` has columns method, arch, level, image_id, spearman_abs, ssim.
+
+def ci_verdict(low: float, high: float, n_images: int, threshold: float) -> str:
+    """One test's verdict from the 95% CI [low, high] of its mean Spearman r over ``n_images``
+    images: "pass" when the whole CI lies below ``threshold`` (the maps changed), "fail" when
+    it lies above, "inconclusive" when it contains it, "n too small" under
+    :data:`MIN_SANITY_IMAGES` images (or none)."""
+    if n_images < MIN_SANITY_IMAGES or np.isnan(low) or np.isnan(high):
+        return "n too small"
+    if high < threshold:
+        return "pass"
+    return "fail" if low > threshold else "inconclusive"
+
+
+def sanity_verdicts(
+    similarity: pd.DataFrame, model_level: str, threshold: float, n_boot: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Verdicts per (method, arch) for the model test (at ``model_level``, the deepest
+    randomization) and the data test (level ``data``): the mean Spearman r of |original| and
+    |randomized| maps over images with its percentile bootstrap 95% CI over images, judged
+    against ``threshold`` by :func:`ci_verdict`.
+
+    ``similarity`` has columns method, arch, level, image_id, spearman_abs, ssim. Columns:
+    method, arch; per test (``model``, ``data``) ``<test>_spearman`` with ``_low``/``_high``,
+    ``<test>_ssim`` (mean), ``<test>_verdict`` and ``<test>_pass`` (verdict == "pass");
+    ``sanity_images`` (the fewer images of the two tests) and ``passes`` (both pass).
     """
-    means = similarity.groupby(["method", "arch", "level"])[list(SIMILARITIES)].mean()
+    summary = summarize_with_ci(
+        similarity, ["method", "arch", "level"], list(SIMILARITIES), n_boot=n_boot, seed=seed
+    ).set_index(["method", "arch", "level"])
     rows = []
-    for (method, arch), sub in means.groupby(level=["method", "arch"]):
+    for (method, arch), sub in summary.groupby(level=["method", "arch"], sort=False):
         sub = sub.droplevel(["method", "arch"])
-        row = {"method": method, "arch": arch}
+        row: dict = {"method": method, "arch": arch}
+        images = []
         for test, level in (("model", model_level), ("data", "data")):
-            rho = float(sub.loc[level, "spearman_abs"]) if level in sub.index else float("nan")
-            row[f"{test}_spearman"] = rho
-            row[f"{test}_ssim"] = float(sub.loc[level, "ssim"]) if level in sub.index else float("nan")
-            row[f"{test}_pass"] = bool(rho < threshold) if not np.isnan(rho) else False
+            found = sub.loc[level] if level in sub.index else pd.Series(dtype=float)
+            rho, low, high = (
+                float(found.get(c, np.nan)) for c in ("spearman_abs", "spearman_abs_low", "spearman_abs_high")
+            )
+            n = int(found.get("n_image_id", 0))
+            images.append(n)
+            verdict = ci_verdict(low, high, n, threshold)
+            row.update(
+                {
+                    f"{test}_spearman": rho,
+                    f"{test}_spearman_low": low,
+                    f"{test}_spearman_high": high,
+                    f"{test}_ssim": float(found.get("ssim", np.nan)),
+                    f"{test}_verdict": verdict,
+                    f"{test}_pass": verdict == "pass",
+                }
+            )
+        row["sanity_images"] = min(images)
         row["passes"] = row["model_pass"] and row["data_pass"]
         rows.append(row)
     return pd.DataFrame(rows)
@@ -189,7 +234,7 @@ def randomization_maps(
         trunk, tail = split_backbone(fold_batchnorm(model, arch), arch)  # after re-initializing
         for method, settings in methods.items():
             precision = precisions.get(method, "fp32")
-            variants = SharedTrunkVariants(trunk, tail, heads, [mask] * len(heads), precision).eval()
+            variants = SharedTrunkVariants(trunk, tail, heads, [mask] * len(heads), precision, method).eval()
             for image_id, image in images.items():
                 who = ExplainedVariants(arch, "test", image_id, (variant_seed,) * len(heads))
                 for level, row in zip(levels, explain_variants(method, variants, image, settings, who)):

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from authxai import precision
 from authxai.errors import InputError, fail
 
 PROVENANCE_KEY = b"authxai"
@@ -195,12 +196,18 @@ def package_versions(names: Iterable[str] = VERSIONED_PACKAGES) -> dict[str, str
 
 
 def provenance(config: dict | None) -> dict[str, Any]:
-    """The record stored with every output: config, versions, time, host."""
+    """The record stored with every output: config, versions, time, host, and how the numbers
+    were computed — ``cpu_capability`` (ATen's CPU kernels, e.g. "AVX2", "AVX512"),
+    ``cpu_native_bf16`` and ``precision`` (what each trunk ran at, e.g. ``{"lime": "fp32"}``;
+    :func:`authxai.precision.used`); "not used" in a job that never loaded torch."""
     return {
         "config": config or {},
         "versions": package_versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": platform.node(),
+        "cpu_capability": precision.cpu_capability(),
+        "cpu_native_bf16": precision.native_cpu_bf16(),
+        "precision": precision.used(),
     }
 
 

@@ -19,7 +19,7 @@ def main(smk):
     wc, device, method = smk.wildcards, pick_device(smk.params.device), smk.params.method
     paths = read_parquet(smk.input.images).set_index("image_id")["path"]
     variants, records = load_variants(
-        wc.arch, smk.input.heads, smk.input.pruning, device, smk.params.weights, smk.params.precision
+        wc.arch, smk.input.heads, smk.input.pruning, device, smk.params.weights, smk.params.precision, label=method
     )
     seeds = tuple(rec["seed"] for rec in records)
     rows, progress = [], Progress(f"{method} {wc.regime} {wc.arch}: images", len(smk.params.images))

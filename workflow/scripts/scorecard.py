@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 
 from authxai.attribution.methods import METHODS
-from authxai.sanity import sanity_verdicts
+from authxai.sanity import MIN_SANITY_IMAGES, sanity_verdicts
 from authxai.scorecard import (
     SCORES,
     across_pairs,
@@ -32,7 +32,7 @@ def main(smk):
     cfg, controls = smk.params.sanity, list(smk.params.controls)
     similarity = read_parquets(smk.input.sanity)
     deepest = similarity.loc[similarity["stages"].idxmax(), "level"]
-    verdicts = sanity_verdicts(similarity, deepest, cfg["threshold"])
+    verdicts = sanity_verdicts(similarity, deepest, cfg["threshold"], smk.params.n_boot, smk.params.seed)
     within, localization = read_parquets(smk.input.within), read_parquets(smk.input.get("localization", []))
     across = read_parquets(smk.input.across)
     n_boot, seed = smk.params.n_boot, smk.params.seed
@@ -62,8 +62,10 @@ def main(smk):
     log.info("Table 9\n%s\n\n%s", shown.to_string(index=False), reading)
     control = f" Control (the null): {', '.join(controls)}." if controls else ""
     note = (
-        f"Sanity: model test at level `{deepest}`, data test with permuted ratings; pass = mean Spearman "
-        f"r(|original|, |randomized|) < {cfg['threshold']}. Cells: mean [95% bootstrap CI over images]; "
+        f"Sanity: model test at level `{deepest}`, data test with permuted ratings; pass = the 95% bootstrap CI "
+        f"over images of the mean Spearman r(|original|, |randomized|) below {cfg['threshold']}, fail = above, "
+        f"else inconclusive; under {MIN_SANITY_IMAGES} images no verdict (n too small). "
+        "Cells: mean [95% bootstrap CI over images]; "
         f"`*_vs_control`: paired difference from the control on the same images.{control}"
         + "".join(f" {METHODS[m].label}'s within-arch r: {text}." for m, text in estimates.items())
     )

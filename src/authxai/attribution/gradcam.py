@@ -10,6 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants
+from authxai.precision import record
 
 
 def cam_from(act: torch.Tensor, grad: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -65,7 +66,9 @@ def gradcam_shared(
 def gradcam_rows(
     variants: SharedTrunkVariants, image: torch.Tensor, cfg: dict, who: ExplainedVariants | None = None
 ) -> list[dict[str, Any]]:
-    """Grad-CAM of every variant of one image from one trunk pass (a row per variant)."""
+    """Grad-CAM of every variant of one image from one trunk pass (a row per variant), in fp32
+    whatever the variants' precision (``Method.fixed_precision``), as the provenance records."""
+    record(variants.label, "fp32")
     out = variants.trunk(image[None])
     fns = [
         lambda a, head=head, mask=mask: head(variants.tail(a, out.aux, mask))[0]

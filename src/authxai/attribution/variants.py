@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from authxai import precision as precisions
 from authxai.attribution.occlusion import PatchOcclusion
 from authxai.models.backbones import (
     Tail,
@@ -62,7 +63,10 @@ class SharedTrunkVariants(nn.Module):
     everything after it — tail, heads, and the differences callers take — in float32: a bf16
     head would move a prediction near 50 in steps of 0.25 rating points, rounding the small
     drops of a 3-px MPM patch to 0 or to a step. The default is float32 on every device, so GPU
-    and CPU maps agree.
+    and CPU maps agree. bf16 on a device without native bf16 (an AVX2-only CPU) runs fp32
+    (:func:`authxai.precision.trunk_precision`, one line saying so); ``precision`` is what it
+    runs at, ``requested_precision`` what was asked, and every pass records it under ``label``
+    (a method) for the provenance (:func:`authxai.precision.used`).
     """
 
     def __init__(
@@ -72,11 +76,14 @@ class SharedTrunkVariants(nn.Module):
         heads: list[RegressionHead],
         masks: list[torch.Tensor | None] | None = None,
         precision: str = "fp32",
+        label: str = "trunk",
     ) -> None:
         super().__init__()
         if precision not in PRECISIONS:
             raise ValueError(f"precision {precision!r}: use one of {PRECISIONS}")
-        self.trunk, self.tail, self.precision = trunk, tail, precision
+        device = next(trunk.parameters(), torch.empty(0)).device
+        self.trunk, self.tail, self.label, self.requested_precision = trunk, tail, label, precision
+        self.precision = precisions.trunk_precision(precision, device.type, label)
         self.heads = nn.ModuleList(heads)
         self.masks = list(masks) if masks is not None else [None] * len(heads)
 
@@ -95,6 +102,7 @@ class SharedTrunkVariants(nn.Module):
         return torch.stack(cols, dim=1)
 
     def _autocast(self, device: torch.device) -> torch.autocast:
+        precisions.record(self.label, self.precision)
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
 
     def _from_trunk_fp32(self, out: TrunkOutput) -> torch.Tensor:
@@ -126,7 +134,8 @@ class SharedTrunkVariants(nn.Module):
     def select(self, ks: list[int]) -> SharedTrunkVariants:
         """The variants ``ks`` (in that order), sharing this trunk and tail."""
         heads = [self.heads[k] for k in ks]
-        return SharedTrunkVariants(self.trunk, self.tail, heads, [self.masks[k] for k in ks], self.precision).eval()
+        masks = [self.masks[k] for k in ks]
+        return SharedTrunkVariants(self.trunk, self.tail, heads, masks, self.precision, self.label).eval()
 
     def variant(self, k: int) -> VariantModel:
         """Variant ``k`` as a standalone scalar model (for the public per-model API)."""
@@ -163,10 +172,11 @@ def load_variants(
     weights: str | None = None,
     precision: str = "fp32",
     fold: bool = True,
+    label: str = "trunk",
 ) -> tuple[SharedTrunkVariants, list[dict]]:
     """The pruned variants of one architecture from their head and pruning files (same order),
     and the pruning records (seed, removed channels, mask); ``precision`` of the trunk as in
-    :class:`SharedTrunkVariants`. ``fold``: BatchNorms folded into their convolutions
+    :class:`SharedTrunkVariants`, recorded under ``label``. ``fold``: BatchNorms folded into their convolutions
     (:func:`~authxai.models.backbones.fold_batchnorm`; same outputs, faster), unless the
     caller needs the network's own modules (the sanity checks re-initialize them)."""
     backbone = on_device(build_backbone(arch, weights), device)
@@ -174,5 +184,5 @@ def load_variants(
     heads = [load_head(p).to(device) for p in head_paths]
     records = [load_pruning(p) for p in pruning_paths]
     masks = [rec["mask"].to(device) for rec in records]
-    variants = SharedTrunkVariants(trunk, tail, heads, masks, precision).eval()
+    variants = SharedTrunkVariants(trunk, tail, heads, masks, precision, label).eval()
     return variants, records

@@ -13,6 +13,7 @@ from authxai.attribution.maps import map_array
 from authxai.figures.common import ModelView, image_table, new_figure, outline_cues, panel_label
 from authxai.figures.consistency import METHOD_LABEL, METHOD_ORDER
 from authxai.tables import read_parquet, read_parquets
+from authxai.uncertainty import summarize_with_ci
 
 LEVEL_LABEL = {"original": "original", "head": "head re-init", "data": "permuted\nratings", "all": "all stages"}
 
@@ -30,10 +31,12 @@ def _label(level: str) -> str:
 def fig7_sanity_checks(inputs: dict[str, str], view: ModelView):
     """(A) one image's maps per method as the model is randomized (first architecture; planted
     cues outlined); (B) Spearman r of |original| and |randomized| maps per level, mean over
-    images, per architecture; a method passes below the dashed line."""
+    images with its bootstrap 95% CI (band), per architecture, and the threshold (dashed): a
+    test passes where the whole band lies below it (:func:`authxai.sanity.sanity_verdicts`)."""
     maps = read_parquet(inputs["maps"])
     similarity = read_parquets(p for k, p in inputs.items() if k.startswith("sanity_"))
     levels = _level_order(similarity)
+    threshold = float(similarity["threshold"].iloc[0])
     methods = [m for m in METHOD_ORDER if m in set(maps["method"])]
     image = sorted(maps["image_id"].unique())[0]
     cues = view.cue_mask(image_table(inputs["images"]).loc[image], maps["arch"].iloc[0])
@@ -53,16 +56,22 @@ def fig7_sanity_checks(inputs: dict[str, str], view: ModelView):
                 ax.set_ylabel(METHOD_LABEL[method], fontsize=8)
         ax = axes[i, -1]
         sub = similarity[similarity["method"] == method]
+        n_images = sub.groupby("arch")["image_id"].nunique()
         for arch, per_arch in sub.groupby("arch", sort=True):
-            means = per_arch.groupby("level")["spearman_abs"].mean().reindex(levels[1:])
-            ax.plot(
-                range(len(means)), means.to_numpy(), marker="o", ms=3, lw=1, label=arch.replace("efficientnet_", "")
+            summary = summarize_with_ci(per_arch, ["level"], ["spearman_abs"]).set_index("level").reindex(levels[1:])
+            x = np.arange(len(summary))
+            (line,) = ax.plot(
+                x, summary["spearman_abs"].to_numpy(), marker="o", ms=3, lw=1, label=arch.replace("efficientnet_", "")
             )
-        ax.axhline(float(similarity["threshold"].iloc[0]), color="0.4", ls="--", lw=0.8)
+            ax.fill_between(
+                x, summary["spearman_abs_low"], summary["spearman_abs_high"], color=line.get_color(), alpha=0.2, lw=0
+            )
+        ax.axhline(threshold, color="0.4", ls="--", lw=0.8, label=f"threshold {threshold:g}")
         ax.set_ylim(-1.05, 1.05)  # Spearman r spans -1..1
         ax.set_xticks(range(len(levels) - 1), [_label(lv).split("\n")[0] for lv in levels[1:]], rotation=60, fontsize=6)
         ax.tick_params(axis="y", labelsize=6)
-        ax.set_ylabel("Spearman r", fontsize=7)
+        shown = f"{n_images.min()}" if n_images.min() == n_images.max() else f"{n_images.min()}–{n_images.max()}"
+        ax.set_ylabel(f"Spearman r\n(mean, 95% CI, {shown} images)", fontsize=7)
         if i == 0:
             ax.legend(fontsize=5, frameon=False)
     panel_label(axes[0, 0], "A")
