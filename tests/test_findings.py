@@ -19,6 +19,8 @@ def fake_results(root: Path) -> Path:
     (results / "scorecard").mkdir()
     (results / "attribution" / "lime").mkdir(parents=True)
     write_parquet(pd.DataFrame({"a": [1]}), results / "attribution" / "lime" / "t.parquet", {"seed": 0})
+    (results / "attribution" / "gradcam").mkdir()
+    write_parquet(pd.DataFrame({"a": [1]}), results / "attribution" / "gradcam" / "t.parquet", {"seed": 0})
     card = pd.DataFrame(
         [
             {"method": "lime", "arch": "lite0", "within_r": "0.63 [0.58, 0.68]", "auroc": "0.61 [0.56, 0.65]"},
@@ -39,6 +41,7 @@ def test_render_shows_the_runs_cells_and_stamp(tmp_path):
     assert "The paragraph." in block and "| table |" not in block
     stamp = json.loads((tmp_path / "snap" / "stamp.json").read_text())
     assert stamp["created"] in block and stamp["config_md5"] in block
+    assert stamp["precision"] == "trunk not used"  # no trunk ran in this process (no torch loaded)
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{findings.START}\nold\n{findings.END}\nrest\n")
     findings.write_readme(readme, block)

@@ -53,6 +53,12 @@ def _git_commit(root: Path) -> str:
         return "unknown"
 
 
+def _precisions(record: dict) -> dict[str, str]:
+    """What -> precision of one provenance record (its ``precision``: a mapping, or one value)."""
+    precision = record.get("precision") or {}
+    return precision if isinstance(precision, dict) else {"trunk": str(precision)}
+
+
 def run_stamp(results: Path) -> dict:
     """When and how ``results`` were computed: from the provenance of its attribution tables
     (the jobs that ran torch), the commit of the checkout the results folder lies in."""
@@ -62,7 +68,7 @@ def run_stamp(results: Path) -> dict:
     records = [read_provenance(path) for path in tables]
     first = records[0]
     config = json.dumps(first.get("config", {}), sort_keys=True, default=str).encode()
-    precisions = sorted({str(r.get("precision")) for r in records if r.get("precision")})
+    precisions = sorted({f"{what} {used}" for r in records for what, used in _precisions(r).items()})
     return {
         "created": first.get("created", "unknown"),
         "commit": _git_commit(results.resolve().parent),
