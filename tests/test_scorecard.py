@@ -11,6 +11,7 @@ from authxai.scorecard import (
     consistency_vs_localization,
     control_phrase,
     scorecard_display,
+    scorecard_headline,
     scorecard_reading,
     scorecard_table,
 )
@@ -202,7 +203,7 @@ def test_the_control_is_the_null_and_never_a_finding(with_control):
     assert CONTROL not in text.replace(control_phrase(card), "")
     assert "An untrained network's maps find the cues too" in text
     # every trained map localizes worse than the control: none is claimed better
-    assert "the trained maps localize the planted cues better for none" in text
+    assert "no trained map localizes the planted cues better than the control" in text
     # Table 9's across r of a trained backbone averages its trained partners only
     by = card.set_index(["method", "arch"])
     assert by.loc[("agree", "a"), "across_r"] == pytest.approx(0.45)
@@ -244,4 +245,20 @@ def test_relations_are_worded_from_their_intervals(stages):
     card = scorecard_table(sanity, faith, within, across, loc, n_boot=200)
     text = scorecard_reading(card, agreement)
     assert "m on a r = 0.05 [-0.30, 0.40] (n = 30 images, p = 0.79)" in text
-    assert "no detectable relation (CI covers 0) for m on a; a relation (CI excludes 0) for m on b." in text
+    assert (
+        "Over these 2 tests (each CI uncorrected for the others): no detectable relation (CI covers 0) for m on a;"
+        in text
+    )
+    assert "a relation (CI excludes 0) for m on b." in text
+
+
+def test_headline_counts_what_the_trained_rows_earn_against_the_control(with_control):
+    sanity, faith, within, across, loc, cf = with_control
+    card = scorecard_table(sanity, faith, within, across, loc, n_boot=200, counterfactual=cf, controls=[CONTROL])
+    line = scorecard_headline(card)
+    trained = card[~card["control"]]
+    consistent = int((trained["within_r_low"] > 0.5).sum())
+    assert line.startswith(f"Of the 4 trained method × backbone rows, with {control_phrase(card)} as the null: ")
+    assert f"{consistent} consistent across seeds" in line and "0 localize the planted cues better" in line
+    # Table 9 as written (the display frame) reads the same
+    assert scorecard_headline(scorecard_display(card)) == line

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from authxai.errors import InputError
+from authxai.scorecard import scorecard_headline
 from authxai.tables import read_provenance
 
 SNAPSHOT = Path("docs/results")
@@ -101,10 +102,13 @@ def render(snapshot_dir: Path = SNAPSHOT) -> str:
     """The README block: stamp, Table 9's cells, the scorecard's paragraph."""
     stamp = json.loads((snapshot_dir / "stamp.json").read_text())
     card = pd.read_csv(snapshot_dir / "table9_scorecard.csv", keep_default_na=False)
+    numbers = pd.read_csv(snapshot_dir / "table9_scorecard.csv")
     shown = card[[c for c in SHOWN if c in card]].rename(columns=SHOWN)
     paragraph = scorecard_paragraph((snapshot_dir / "scorecard.md").read_text())
+    headline = scorecard_headline(numbers)
     lines = [
         START,
+        *([f"**{headline}**", ""] if headline else []),
         f"Generated from the run of {stamp['created']} (commit {stamp['commit']}, config MD5 "
         f"{stamp['config_md5']}, torch {stamp['torch']}, CPU capability {stamp['cpu_capability']}, precision "
         f"{stamp['precision']}); its numbers are in [`docs/results/`](docs/results/). Cells: mean [95% CI over "

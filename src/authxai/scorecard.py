@@ -382,17 +382,20 @@ def _across(card: pd.DataFrame, pairs: pd.DataFrame | None) -> list[str]:
     return ["Across the trained backbones the prototypes agree: " + "; ".join(parts) + "."]
 
 
-def _against_control(card: pd.DataFrame, score: str, what: str, noun: str) -> str:
+def _against_control(card: pd.DataFrame, score: str, verb: str, noun: str) -> str:
     """Which trained rows beat the control on ``score`` (paired difference CI above 0), and which
-    do not; with the control's own numbers in :func:`control_phrase` form."""
+    do not, ``verb`` saying what better means ("localizes the planted cues"); with the control's
+    own numbers in :func:`control_phrase` form."""
     trained, control = trained_rows(card), control_rows(card)
     name = f"{score}_vs_control"
     better = trained[trained[f"{name}_low"] > 0]
-    not_better = trained[~(trained[f"{name}_low"] > 0)]
-    sentence = f"Paired with {control_phrase(card)} on the same images (difference in {noun}, 95% CI), {what} for "
-    sentence += _names(better, name) if len(better) else "none of the trained maps"
-    if len(not_better) and len(better):
-        sentence += f", and no better than the control for {_names(not_better)}"
+    lead = f"Paired with {control_phrase(card)} on the same images (difference in {noun}, 95% CI), "
+    if len(better):
+        sentence = lead + f"a trained map {verb} better than the control for {_names(better, name)}"
+        not_better = trained[~trained.index.isin(better.index)]
+        sentence += f", and no better for {_names(not_better)}" if len(not_better) else ""
+    else:
+        sentence = lead + f"no trained map {verb} better than the control (every CI of the difference reaches 0)"
     return sentence + f"; the control's own {noun} is {_cells(control, score)}."
 
 
@@ -404,7 +407,7 @@ def _localization(card: pd.DataFrame) -> list[str]:
             f"Against the planted cues, {best.method} on {best.arch} localizes best (AUROC = {best.auroc:.2f}); maps "
             f"are better than chance (CI above 0.5) for {_names(ci_above(trained, 'auroc', 0.5))}."
         ]
-    sentences = [_against_control(card, "auroc", "the trained maps localize the planted cues better", "cue AUROC")]
+    sentences = [_against_control(card, "auroc", "localizes the planted cues", "cue AUROC")]
     if len(ci_above(control, "auroc", 0.5)):
         sentences.append(
             "An untrained network's maps find the cues too (its AUROC CI lies above chance), so chance (0.5) is not "
@@ -434,7 +437,7 @@ def _reliance(card: pd.DataFrame) -> list[str]:
         f"{truth}, the trained maps order the regions as the heads use them (rank r CI above 0) for "
         f"{_names(agreeing, 'cf_agreement')}{reverse}."
     ]
-    sentences.append(_against_control(card, "cf_agreement", "they order them better", "rank r"))
+    sentences.append(_against_control(card, "cf_agreement", "orders the cue regions", "rank r"))
     return sentences
 
 
@@ -484,7 +487,8 @@ def _relations(agreement: pd.DataFrame) -> list[str]:
         verdicts.append(f"a relation (CI excludes 0) for {_names(related)}")
     return [
         "Does agreement imply correctness? Per image, within-architecture consistency and cue AUROC correlate "
-        "(Pearson r [Fisher-z 95% CI]): " + "; ".join(parts) + ". That is " + "; ".join(verdicts) + "."
+        "(Pearson r [Fisher-z 95% CI]): " + "; ".join(parts) + f". Over these {len(agreement)} tests (each CI "
+        "uncorrected for the others): " + "; ".join(verdicts) + "."
     ]
 
 
@@ -527,3 +531,28 @@ def scorecard_reading(
             "read from these data; run the planted-cue study for that."
         )
     return " ".join(sentences)
+
+
+def scorecard_headline(card: pd.DataFrame) -> str:
+    """One sentence counting what the trained maps earn once the control is the null: consistent
+    across seeds (within r CI above 0.5), faithful beyond the control, better than the control at
+    localizing the cues and at ordering them by the heads' reliance (paired CIs above 0). Works on
+    :func:`scorecard_table` output and on Table 9 as written (both have ``<score>_low``)."""
+    trained = trained_rows(card)
+    earned = {
+        "consistent across seeds (within-architecture r CI above 0.5)": ("within_r", 0.5),
+        "faithful beyond the control (deletion gap, paired CI above 0)": ("faithfulness_gap_vs_control", 0.0),
+        "localize the planted cues better than the control (paired CI above 0)": ("auroc_vs_control", 0.0),
+        "order the cue regions by the heads' reliance better than the control": ("cf_agreement_vs_control", 0.0),
+    }
+    parts = [
+        f"{int((trained[f'{column}_low'] > bar).sum())} {what}"
+        for what, (column, bar) in earned.items()
+        if f"{column}_low" in trained
+    ]
+    subject = f"Of the {len(trained)} trained method × backbone rows"
+    if not parts:
+        return ""
+    if not len(control_rows(card)):
+        return f"{subject}, " + _joined(parts) + "."
+    return f"{subject}, with {control_phrase(card)} as the null: " + _joined(parts) + "."

@@ -140,7 +140,7 @@ def fig9_scorecard_forest(inputs: dict[str, str]):
     """Table 9 at a glance: per criterion, each method × architecture's mean with its 95% CI
     over images, and the chance line; the control's CI shaded behind each method's rows (the
     null), a star where a trained row's paired difference from the control has its CI above 0,
-    a hollow marker where the method fails a sanity check."""
+    a hollow marker where the method does not pass a sanity check."""
     table = pd.read_csv(inputs["table"])
     criteria = [c for c in FOREST_CRITERIA if f"{c[0]}_mean" in table and table[f"{c[0]}_mean"].notna().any()]
     methods = [m for m in METHOD_ORDER if m in set(table["method"])]
@@ -186,7 +186,7 @@ def fig9_scorecard_forest(inputs: dict[str, str]):
     handles = [
         plt.Line2D([], [], marker="D" if colours[a] == "0.45" else "o", ls="", color=colours[a], label=a) for a in archs
     ]
-    handles.append(plt.Line2D([], [], marker="o", ls="", color="0.3", mfc="white", label="fails a sanity check"))
+    handles.append(plt.Line2D([], [], marker="o", ls="", color="0.3", mfc="white", label="sanity check not passed"))
     if table["is_control"].any():
         handles.append(plt.Rectangle((0, 0), 1, 1, color="0.88", label="control's 95% CI (the null)"))
         handles.append(plt.Line2D([], [], marker="*", ls="", color="k", label="above the control (paired CI)"))
