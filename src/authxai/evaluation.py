@@ -302,7 +302,7 @@ def pruning_table(
 def _cap_cells(shares: pd.DataFrame, heads: str, max_steps: int | None) -> dict:
     """The pruning table's cap columns of one row (empty for the unpruned heads)."""
     if heads != "pruned":
-        return {"runs_at_cap": np.nan, "stopped_at_cap": ""}
+        return {"runs_at_cap": pd.NA, "stopped_at_cap": ""}
     at_cap = stopped_at_cap(shares["removed"], max_steps)
     cap = "no cap" if max_steps is None else f"cap {max_steps}"
     return {"runs_at_cap": at_cap, "stopped_at_cap": f"{at_cap}/{len(shares)} ({cap})"}
