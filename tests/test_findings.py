@@ -17,10 +17,10 @@ def fake_results(root: Path) -> Path:
     results = root / "results"
     (results / "tables").mkdir(parents=True)
     (results / "scorecard").mkdir()
-    (results / "attribution" / "lime").mkdir(parents=True)
-    write_parquet(pd.DataFrame({"a": [1]}), results / "attribution" / "lime" / "t.parquet", {"seed": 0})
-    (results / "attribution" / "gradcam").mkdir()
-    write_parquet(pd.DataFrame({"a": [1]}), results / "attribution" / "gradcam" / "t.parquet", {"seed": 0})
+    (results / "attributions" / "lime").mkdir(parents=True)
+    write_parquet(pd.DataFrame({"a": [1]}), results / "attributions" / "lime" / "t.parquet", {"seed": 0})
+    (results / "attributions" / "gradcam").mkdir()
+    write_parquet(pd.DataFrame({"a": [1]}), results / "attributions" / "gradcam" / "t.parquet", {"seed": 0})
     card = pd.DataFrame(
         [
             {"method": "lime", "arch": "lite0", "within_r": "0.63 [0.58, 0.68]", "auroc": "0.61 [0.56, 0.65]"},

@@ -63,9 +63,9 @@ def _precisions(record: dict) -> dict[str, str]:
 def run_stamp(results: Path) -> dict:
     """When and how ``results`` were computed: from the provenance of its attribution tables
     (the jobs that ran torch), the commit of the checkout the results folder lies in."""
-    tables = sorted((results / "attribution").rglob("*.parquet"))
+    tables = sorted((results / "attributions").rglob("*.parquet"))
     if not tables:
-        raise InputError(f"{results}/attribution holds no tables: run the study (make run) first")
+        raise InputError(f"{results}/attributions holds no tables: run the study (make run) first")
     records = [read_provenance(path) for path in tables]
     first = records[0]
     config = json.dumps(first.get("config", {}), sort_keys=True, default=str).encode()
@@ -77,7 +77,6 @@ def run_stamp(results: Path) -> dict:
         "cpu_capability": first.get("cpu_capability", "not recorded"),
         "precision": ", ".join(precisions) or "not recorded",
         "torch": first.get("versions", {}).get("torch", "unknown"),
-        "host_cpus": first.get("cpu_count", "unknown"),
     }
 
 
@@ -149,4 +148,7 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except InputError as exc:
+        raise SystemExit(str(exc)) from None
