@@ -204,6 +204,9 @@ def test_the_control_is_the_null_and_never_a_finding(with_control):
     assert "An untrained network's maps find the cues too" in text
     # every trained map localizes worse than the control: none is claimed better
     assert "no trained map localizes the planted cues better than the control" in text
+    # rank r above 0 that the control matches is said to be no evidence, never claimed
+    assert "no trained map orders the cue regions better than the control" in text
+    assert "The rank r alone has its CI above 0 for agree on a (0.26), agree on b (0.26), right on a (0.86) and" in text
     # Table 9's across r of a trained backbone averages its trained partners only
     by = card.set_index(["method", "arch"])
     assert by.loc[("agree", "a"), "across_r"] == pytest.approx(0.45)

@@ -432,12 +432,18 @@ def _reliance(card: pd.DataFrame) -> list[str]:
         agreeing = ci_above(trained, "cf_agreement", 0.0)
         agreeing = _names(agreeing, "cf_agreement")
         return [f"{truth}, maps order the regions as the heads use them (CI above 0) for {agreeing}{reverse}."]
-    agreeing = ci_above(trained, "cf_agreement", 0.0)
-    sentences = [
-        f"{truth}, the trained maps order the regions as the heads use them (rank r CI above 0) for "
-        f"{_names(agreeing, 'cf_agreement')}{reverse}."
-    ]
-    sentences.append(_against_control(card, "cf_agreement", "orders the cue regions", "rank r"))
+    # a reliance claim needs the paired difference from the control: rank r above 0 alone is not one
+    above_zero = ci_above(trained, "cf_agreement", 0.0)
+    matched = above_zero[~(above_zero["cf_agreement_vs_control_low"] > 0)]
+    paired = _against_control(card, "cf_agreement", "orders the cue regions", "rank r")
+    sentences = [f"{truth}: {paired[0].lower()}{paired[1:]}"]
+    if len(matched):
+        sentences.append(
+            f"The rank r alone has its CI above 0 for {_names(matched, 'cf_agreement')}, which the control's maps "
+            "match (paired CI reaches 0): not evidence that these maps track what the heads use."
+        )
+    if len(against):
+        sentences.append(f"Maps order the cue regions in reverse (CI below 0) for {_names(against)}.")
     return sentences
 
 
