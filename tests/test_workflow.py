@@ -504,7 +504,8 @@ def test_sanity_faithfulness_and_scorecard_equal_recomputations(tiny_run):
     assert row.gap == pytest.approx(expected["deletion_morf_auc"] - expected["deletion_lerf_auc"], abs=1e-5)
 
     card = pd.read_csv(res / "tables" / "table9_scorecard.csv").set_index(["method", "arch"])
-    assert len(card) == 3 * 2 and set(card["sanity"]) <= {"pass", "fail (model)", "fail (data)", "fail (model, data)"}
+    # the tiny study checks 2 images: no verdict rests on so few (a CI needs 10)
+    assert len(card) == 3 * 2 and set(card["sanity"]) == {"model n too small, data n too small (n = 2)"}
     mine = faith.groupby("image_id")["gap"].mean().mean()
     assert card.loc[("mpm", arch), "faithfulness_gap_mean"] == pytest.approx(mine, abs=1e-9)
     within = pd.read_parquet(res / "consistency" / "within_mpm.parquet")

@@ -423,8 +423,8 @@ def _localization(card: pd.DataFrame) -> list[str]:
 def _reliance(card: pd.DataFrame) -> list[str]:
     trained = trained_rows(card)
     truth = (
-        "Against the model-grounded truth (cue regions only, each weighted by how much the variant's prediction "
-        "moves when that cue is not painted; images with at least two cue regions)"
+        "Against the model-grounded truth (the counterfactual rank r: cue regions only, each weighted by how much "
+        "the variant's prediction moves when that cue is not painted; images with at least two cue regions)"
     )
     against = trained[trained["cf_agreement_high"] < 0.0]
     reverse = f"; maps order them in reverse (CI below 0) for {_names(against)}" if len(against) else ""
