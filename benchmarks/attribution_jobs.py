@@ -23,6 +23,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from authxai.precision import machine_line
+
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
@@ -53,6 +55,7 @@ def tables(work: Path, methods: list[str]) -> dict[tuple, pd.DataFrame]:
 
 
 def main() -> None:
+    print(machine_line(), flush=True)  # every timing names the CPU it was taken on
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", type=Path, default=Path("."), help="a finished run (results/, config/)")
     parser.add_argument("--methods", nargs="+", default=["gradcam", "mpm"])

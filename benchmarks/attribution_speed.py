@@ -33,6 +33,7 @@ from authxai.attribution.mpm import centre_grid, mpm_drops
 from authxai.attribution.variants import SharedTrunkVariants
 from authxai.models.backbones import build_backbone, pick_device, split_backbone
 from authxai.models.heads import RegressionHead
+from authxai.precision import machine_line
 from authxai.pruning import sbs_fast, sbs_naive
 
 ARCH = "efficientnet_lite0"
@@ -71,6 +72,7 @@ def mpm_naive_variants(variants: SharedTrunkVariants, image: torch.Tensor, sizes
 
 
 def main() -> None:
+    print(machine_line(), flush=True)  # every timing names the CPU it was taken on
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--stride", type=int, default=28)

@@ -21,6 +21,7 @@ from mpm_incremental import timed, variants_of  # the incremental-MPM benchmark'
 from authxai.attribution.mpm import mpm_drops
 from authxai.attribution.variants import SharedTrunkVariants
 from authxai.models.backbones import fold_batchnorm, pick_device, split_backbone
+from authxai.precision import machine_line
 
 
 def best_seconds(fn, repeat: int = 3) -> float:
@@ -47,6 +48,7 @@ def measure(arch: str, x: torch.Tensor, device: torch.device) -> tuple[list[floa
 
 
 def main() -> None:
+    print(machine_line(), flush=True)  # every timing names the CPU it was taken on
     ap = argparse.ArgumentParser()
     ap.add_argument("--archs", nargs="+", default=["efficientnet_lite0", "efficientnet_lite1"])
     ap.add_argument("--size", type=int, default=128)

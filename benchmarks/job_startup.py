@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from authxai.precision import machine_line
+
 SCRIPTS = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
 
 
@@ -49,6 +51,7 @@ def import_seconds(modules: list[str], preload: str = "", repeat: int = 3) -> tu
 
 
 def main() -> None:
+    print(machine_line(), flush=True)  # every timing names the CPU it was taken on
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()

@@ -28,6 +28,7 @@ from authxai.models.backbones import (
     split_backbone,
 )
 from authxai.models.heads import RegressionHead
+from authxai.precision import machine_line
 
 
 def variants_of(arch: str, seeds: int, device: torch.device, size: int) -> SharedTrunkVariants:
@@ -56,6 +57,7 @@ def timed(fn):
 
 
 def main() -> None:
+    print(machine_line(), flush=True)  # every timing names the CPU it was taken on
     ap = argparse.ArgumentParser()
     ap.add_argument("--archs", nargs="+", default=["efficientnet_lite0", "efficientnet_lite1"])
     ap.add_argument("--size", type=int, default=128)

@@ -27,6 +27,7 @@ from authxai.attribution.mpm import centre_grid
 from authxai.attribution.variants import SharedTrunkVariants
 from authxai.models.backbones import get_spec, on_device, pick_device, split_backbone
 from authxai.models.heads import RegressionHead
+from authxai.precision import machine_line
 
 PAPER_ARCHS = ["vgg16", "vgg19", "resnet152", "densenet161", "efficientnet_b3", "barlowtwins_resnet50"]
 #: Jobs per architecture in the paper config's dry run (10 seeds, 1,368 kept images: 138
@@ -76,6 +77,7 @@ def seconds_per_pass(arch: str, device: torch.device, batch: int, reps: int, pre
 
 
 def main() -> None:
+    print(machine_line(), flush=True)  # every timing names the CPU it was taken on
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default="config/aigciqa2023.yaml")
     parser.add_argument("--archs", nargs="+", default=PAPER_ARCHS)

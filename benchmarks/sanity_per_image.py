@@ -17,11 +17,12 @@ import yaml
 
 from authxai.models.backbones import build_backbone, get_spec
 from authxai.models.heads import RegressionHead
-from authxai.precision import cpu_capability
+from authxai.precision import cpu_capability, machine_line
 from authxai.sanity import randomization_maps
 
 
 def main() -> None:
+    print(machine_line(), flush=True)  # every timing names the CPU it was taken on
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config/config.yaml")
     parser.add_argument("--arch", default="efficientnet_lite0")

@@ -20,6 +20,7 @@ from authxai.data.synthetic import StudySettings, iter_rendered, plan_study
 from authxai.models.backbones import build_backbone, get_spec, pick_device, split_backbone
 from authxai.models.features import extract_features, load_images
 from authxai.models.heads import RegressionHead
+from authxai.precision import machine_line
 
 
 def write_images(n: int, folder: Path) -> list[Path]:
@@ -43,6 +44,7 @@ def train_epochs(head: RegressionHead, batches, epochs: int, embed) -> None:
 
 
 def main() -> None:
+    print(machine_line(), flush=True)  # every timing names the CPU it was taken on
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=128)
     ap.add_argument("--epochs", type=int, default=5)

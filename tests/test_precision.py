@@ -90,3 +90,12 @@ if __name__ == "__main__":  # the emulated run of the AVX2 test: maps and proven
     record = read_provenance(write_parquet(pd.DataFrame({"a": [1]}), sys.argv[1]))
     report = {"capability": precision.cpu_capability(), "native_bf16": precision.native_cpu_bf16()}
     print(json.dumps({**maps, **report, "provenance": record}))
+
+
+def test_machine_line_names_the_cpu_capability():
+    import torch
+
+    from authxai.precision import machine_line
+
+    line = machine_line()
+    assert f"CPU capability {torch.backends.cpu.get_cpu_capability()}" in line and "cores" in line

@@ -86,3 +86,23 @@ def used() -> dict[str, str] | str:
     if _used:
         return dict(_used)
     return "fp32" if _torch() is not None else NOT_USED
+
+
+def machine_line() -> str:
+    """One line naming the machine a timing was taken on, for every benchmark's output: the CPU
+    model and cores, torch's CPU kernel capability and whether bf16 is native (imports torch)."""
+    import os
+    import platform
+    from pathlib import Path
+
+    import torch
+
+    cpuinfo = Path("/proc/cpuinfo")  # Linux; elsewhere platform's word for the processor
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    model = names[0] if names else platform.processor() or platform.machine()
+    native = "native" if native_cpu_bf16() is True else "emulated (use fp32)"
+    return (
+        f"machine: {model}, {os.cpu_count()} cores; torch {torch.__version__} CPU capability {cpu_capability()}, "
+        f"bf16 {native}; {torch.get_num_threads()} torch threads"
+    )
