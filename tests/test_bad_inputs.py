@@ -1,7 +1,7 @@
 """Bad input, through the real workflow: every case stops with one line naming the file or key
 and what to fix, leaves no finished-looking output, and writes nothing outside results/.
 
-The README's "What is checked" section is this table. Each case edits a fresh ``kind: table``
+docs/checks.md is this table. Each case edits a fresh ``kind: table``
 dataset of 30 images (25 kept) or its config, runs snakemake (a dry run where the check happens
 before any job, else the data stage) and reads the one line.
 """
