@@ -1,4 +1,4 @@
-"""Train/validation/test assignments (README "Outputs", splits).
+"""Train/validation/test assignments (docs/outputs.md, splits).
 
 Experiments 1–2: one fixed 10% test set (the explanation set shared by every variant) and, per
 seed, a 70/20 train/validation draw of the rest. Experiment 3: one fixed 20% global test set and,

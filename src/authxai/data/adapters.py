@@ -1,4 +1,4 @@
-"""Dataset adapters → the image table and the long ratings table (README "Datasets", "Outputs").
+"""Dataset adapters → the image table and the long ratings table (docs/datasets.md, docs/outputs.md).
 
 Three kinds, one output contract:
 

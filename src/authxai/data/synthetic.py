@@ -1,4 +1,4 @@
-"""The planted-cue rating study (README "Datasets").
+"""The planted-cue rating study (docs/datasets.md).
 
 A study is made in two steps so that the workflow DAG is known at parse time:
 

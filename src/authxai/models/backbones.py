@@ -1,6 +1,6 @@
 """Backbone registry, safe weight loading, and the trunk/tail split at the target layer.
 
-Every backbone is cut at its target convolution (README "Models"):
+Every backbone is cut at its target convolution (docs/api.md):
 
 * the **trunk** maps an image batch to :class:`TrunkOutput` — the target conv's output
   (``act``, where channel masks of SBS pruning act) plus whatever the rest of the network

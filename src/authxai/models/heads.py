@@ -1,4 +1,4 @@
-"""Regression heads of the paper (README "Models")."""
+"""Regression heads of the paper (docs/api.md)."""
 
 from __future__ import annotations
 
