@@ -100,11 +100,10 @@ def scorecard_paragraph(markdown: str) -> str:
 def render(snapshot_dir: Path = SNAPSHOT) -> str:
     """The README block: stamp, Table 9's cells, the scorecard's paragraph."""
     stamp = json.loads((snapshot_dir / "stamp.json").read_text())
-    card = pd.read_csv(snapshot_dir / "table9_scorecard.csv", keep_default_na=False)
-    numbers = pd.read_csv(snapshot_dir / "table9_scorecard.csv")
-    shown = card[[c for c in SHOWN if c in card]].rename(columns=SHOWN)
+    card = pd.read_csv(snapshot_dir / "table9_scorecard.csv")
+    shown = card[[c for c in SHOWN if c in card]].fillna("").rename(columns=SHOWN)
     paragraph = scorecard_paragraph((snapshot_dir / "scorecard.md").read_text())
-    headline = scorecard_headline(numbers)
+    headline = scorecard_headline(card)
     lines = [
         START,
         *([f"**{headline}**", ""] if headline else []),

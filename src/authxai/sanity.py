@@ -34,7 +34,7 @@ from authxai.localization import to_mask_grid
 from authxai.models.backbones import FAMILIES, RANDOM_INIT_SEED, fold_batchnorm, get_spec, split_backbone
 from authxai.models.heads import RegressionHead
 from authxai.progress import Progress
-from authxai.uncertainty import summarize_with_ci
+from authxai.uncertainty import MIN_CI_UNITS, TOO_FEW, summarize_with_ci
 
 #: Similarities of a randomized map to the original (higher = less changed).
 SIMILARITIES = ("spearman_abs", "ssim")
@@ -125,9 +125,9 @@ def map_similarity(original: np.ndarray, randomized: np.ndarray) -> dict[str, fl
 
 
 #: Fewest images a sanity verdict rests on: below, the verdict is "n too small" (never a pass).
-MIN_SANITY_IMAGES = 10
+MIN_SANITY_IMAGES = MIN_CI_UNITS
 #: The verdicts of one test (:func:`ci_verdict`).
-VERDICTS = ("pass", "fail", "inconclusive", "n too small")
+VERDICTS = ("pass", "fail", "inconclusive", TOO_FEW)
 
 
 def ci_verdict(low: float, high: float, n_images: int, threshold: float) -> str:
@@ -136,7 +136,7 @@ def ci_verdict(low: float, high: float, n_images: int, threshold: float) -> str:
     it lies above, "inconclusive" when it contains it, "n too small" under
     :data:`MIN_SANITY_IMAGES` images (or none)."""
     if n_images < MIN_SANITY_IMAGES or np.isnan(low) or np.isnan(high):
-        return "n too small"
+        return TOO_FEW
     if high < threshold:
         return "pass"
     return "fail" if low > threshold else "inconclusive"
