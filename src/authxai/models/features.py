@@ -24,6 +24,7 @@ from authxai.data.adapters import open_rgb
 from authxai.data.geometry import resize_and_crop
 from authxai.errors import fail, require_finite
 from authxai.models.backbones import build_backbone, get_spec, on_device, split_backbone
+from authxai.models.layout import channels_last
 from authxai.tables import atomic_write, provenance
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def extract_features(
     """
     device = device or torch.device("cpu")
     model = on_device(build_backbone(arch, weights), device)
-    trunk, tail = split_backbone(model, arch)
+    trunk, tail = split_backbone(channels_last(model), arch)
     layer = get_spec(arch).target_layer
     acts, auxs, embs = [], [], []
     start = time.perf_counter()
