@@ -1,7 +1,9 @@
 """Time the sanity checks per image and method, as the ``sanity`` job runs them: every method of
 a config on the original model and on its randomized copies (head re-initialized, the backbone
 cascade, permuted ratings), one thread, at the config's image size. ``make run``'s sanity cost is
-about (this per-image time) x ``sanity.n_images`` x the architectures.
+about (this per-image time) x ``sanity.n_images`` x the architectures. Each method is timed two
+ways in one run: one network at a time (the naive way) and with the randomized copies sharing the
+stages they kept with the original (``share_stages``, what the job does; same maps).
 
     .venv/bin/python benchmarks/sanity_per_image.py [--config config/config.yaml] [--arch efficientnet_lite0]
         [--images 2] [--precision fp32]
@@ -40,17 +42,31 @@ def main() -> None:
     }
     cascade = [None if depth == "all" else int(depth) for depth in cfg["sanity"]["cascade"]]
     print(f"{args.arch} at {size} px, {args.precision}, CPU {cpu_capability()}, 1 thread, {args.images} images")
-    total = 0.0
+    totals = [0.0, 0.0]
     for method in cfg["attribution"]["methods"]:
         settings = {method: cfg["attribution"][method]}
-        start = time.perf_counter()
-        randomization_maps(
-            backbone, args.arch, head, None, head, images, settings, cascade, precisions={method: args.precision}
+        seconds = []
+        for share in (False, True):
+            start = time.perf_counter()
+            randomization_maps(
+                backbone,
+                args.arch,
+                head,
+                None,
+                head,
+                images,
+                settings,
+                cascade,
+                precisions={method: args.precision},
+                share_stages=share,
+            )
+            seconds.append((time.perf_counter() - start) / args.images)
+        totals = [t + s for t, s in zip(totals, seconds)]
+        print(
+            f"{method}: {seconds[0]:.1f} s per image one network at a time, {seconds[1]:.1f} s sharing stages "
+            f"({seconds[0] / seconds[1]:.2f}x)"
         )
-        seconds = (time.perf_counter() - start) / args.images
-        total += seconds
-        print(f"{method}: {seconds:.1f} s per image")
-    print(f"all methods: {total:.1f} s per image")
+    print(f"all methods: {totals[0]:.1f} -> {totals[1]:.1f} s per image ({totals[0] / totals[1]:.2f}x)")
 
 
 if __name__ == "__main__":

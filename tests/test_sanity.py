@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from authxai.attribution.pipeline import explain_variants
-from authxai.attribution.variants import SharedTrunkVariants
+from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants
 from authxai.localization import to_mask_grid
 from authxai.models.backbones import REGISTRY, split_backbone
 from authxai.models.heads import RegressionHead
@@ -173,3 +173,43 @@ def test_randomization_maps_end_to_end(lite):
     assert similarity.loc[("mpm", "data"), "spearman_abs"] == pytest.approx(1.0)
     assert similarity.loc[("mpm", "head"), "spearman_abs"] < 0.99
     assert reinitialized_head(head, 0).out.bias.item() == pytest.approx(head.out.bias.item())
+
+
+def test_copies_reinitialized_from_the_top_share_the_stages_below(lite):
+    """The sanity checks run the original and its top-k copies through their common stages
+    once (BranchedTrunkVariants); the maps are those of each network explained on its own."""
+    from authxai.attribution.variants import BranchedTrunkVariants, shared_stages
+    from authxai.models.backbones import fold_batchnorm
+
+    arch = "random_lite0"
+    folded = [fold_batchnorm(m, arch) for m in (lite, randomized_backbone(lite, arch, 2, seed=0))]
+    trunks = [split_backbone(m, arch)[0] for m in folded]
+    n_stages = len(trunks[0].stages())
+    assert shared_stages(trunks) == n_stages - 1  # top2 = bn2 (tail) and conv_head (last stage)
+    everything = split_backbone(fold_batchnorm(randomized_backbone(lite, arch, None, seed=0), arch), arch)[0]
+    assert shared_stages([trunks[0], everything]) == 0
+
+    torch.manual_seed(2)
+    head = RegressionHead(1280, (16,), 0.5).eval()
+    image = torch.randn(3, 32, 32)
+    methods = {
+        "mpm": {"patch_sizes": [3, 9], "stride": 4, "batch_size": 32},
+        "lime": {"n_segments": 10, "num_samples": 40, "seed": 0, "batch_size": 16},
+    }
+    maps = randomization_maps(lite, arch, head, None, head, {"x": image}, methods, [2, None], seed=0)
+    maps = maps.set_index(["method", "level"])["map"]
+    fresh = reinitialized_head(head, 0)
+    own = {
+        level: SharedTrunkVariants(*split_backbone(m, arch), [fresh]).eval()
+        for level, m in zip(("original", "top2"), folded)
+    }
+    own["original"] = SharedTrunkVariants(*split_backbone(folded[0], arch), [head]).eval()
+    for method, cfg in methods.items():
+        for level, variants in own.items():
+            who = ExplainedVariants(arch, "test", "x", (0,))  # the variant's LIME draw, as the checks use
+            alone = explain_variants(method, variants, image, cfg, who)[0]["map"]
+            np.testing.assert_allclose(maps.loc[(method, level)].ravel(), alone, rtol=1e-5, atol=1e-6)
+    branched = BranchedTrunkVariants(list(own.values()), n_stages - 1)
+    x = torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        np.testing.assert_allclose(branched(x), torch.cat([v(x) for v in own.values()], dim=1), rtol=1e-5, atol=1e-6)

@@ -19,6 +19,7 @@ detector) fails.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,10 +29,24 @@ from skimage.metrics import structural_similarity
 from torch import nn
 
 from authxai.attribution.maps import map_array
+from authxai.attribution.methods import get_method
 from authxai.attribution.pipeline import explain_variants
-from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants
+from authxai.attribution.variants import (
+    BranchedTrunkVariants,
+    ExplainedVariants,
+    SharedTrunkVariants,
+    shared_stages,
+)
 from authxai.localization import to_mask_grid
-from authxai.models.backbones import FAMILIES, RANDOM_INIT_SEED, fold_batchnorm, get_spec, split_backbone
+from authxai.models.backbones import (
+    FAMILIES,
+    RANDOM_INIT_SEED,
+    Tail,
+    Trunk,
+    fold_batchnorm,
+    get_spec,
+    split_backbone,
+)
 from authxai.models.heads import RegressionHead
 from authxai.progress import Progress
 from authxai.uncertainty import MIN_CI_UNITS, TOO_FEW, summarize_with_ci
@@ -187,6 +202,47 @@ def sanity_verdicts(
     return pd.DataFrame(rows)
 
 
+@dataclass
+class _Network:
+    """One network of the randomization checks: the levels its heads give (one per head), how
+    many backbone stages were re-initialized, its folded trunk and tail, and the heads."""
+
+    levels: list[str]
+    stages: int
+    trunk: Trunk
+    tail: Tail
+    heads: list[RegressionHead]
+
+    def variants(self, mask: torch.Tensor | None, precision: str, label: str) -> SharedTrunkVariants:
+        return SharedTrunkVariants(self.trunk, self.tail, self.heads, [mask] * len(self.heads), precision, label).eval()
+
+
+def _networks(
+    backbone: nn.Module, arch: str, heads: list[RegressionHead], cascade: list[int | None], seed: int
+) -> list[_Network]:
+    """The original network (heads: original, re-initialized, data-randomized) and one copy per
+    entry of ``cascade`` (the re-initialized head on the top k / all stages re-drawn), folded
+    after re-initializing."""
+    n_stages = len(cascade_stages(backbone, arch))
+    networks = [_Network(["original", "head", "data"], 0, *split_backbone(fold_batchnorm(backbone, arch), arch), heads)]
+    for depth in cascade:
+        model = randomized_backbone(backbone, arch, depth, seed)
+        trunk, tail = split_backbone(fold_batchnorm(model, arch), arch)
+        level = "all" if depth is None else f"top{depth}"
+        networks.append(_Network([level], n_stages if depth is None else depth, trunk, tail, heads[1:2]))
+    return networks
+
+
+def _explained_together(networks: list[_Network]) -> tuple[list[_Network], int, list[_Network]]:
+    """(networks that share trunk stages with the original, how many they share, the rest): a
+    copy re-initialized from the top keeps every stage below the re-drawn ones, so the methods
+    that read only outputs run those stages once for the original and all such copies."""
+    cuts = [shared_stages([networks[0].trunk, n.trunk]) for n in networks[1:]]
+    together = [networks[0], *(n for n, cut in zip(networks[1:], cuts) if cut > 0)]
+    cut = min([cut for cut in cuts if cut > 0], default=0)
+    return together, cut, [n for n, c in zip(networks[1:], cuts) if c == 0]
+
+
 def randomization_maps(
     backbone: nn.Module,
     arch: str,
@@ -199,6 +255,7 @@ def randomization_maps(
     seed: int = 0,
     variant_seed: int = 0,
     precisions: dict[str, str] | None = None,
+    share_stages: bool = True,
 ) -> pd.DataFrame:
     """Maps of one variant (``head`` with channel ``mask`` on ``backbone``) and of its
     randomized versions, per method and image: columns method, image_id, level, stages, map.
@@ -207,37 +264,33 @@ def randomization_maps(
 
     Levels: ``original``; ``head`` (head re-initialized); ``top<k>``/``all`` (head and the top
     k / all backbone stages re-initialized, one per entry of ``cascade``, None = all); ``data``
-    (the head trained on permuted ratings). The original, head and data maps share one trunk.
-    Every level of an image gets the LIME draw of the Experiment 2 variant ``variant_seed``
-    (the attribution stage's), so randomization, not sampling noise, is what changes a map.
+    (the head trained on permuted ratings). The original, head and data maps share one trunk;
+    for the methods that read only outputs (``Method.forward_only``), so do the stages a
+    re-initialized copy kept (:class:`~authxai.attribution.variants.BranchedTrunkVariants`:
+    the same maps as one network at a time, from fewer passes; ``share_stages=False``: one
+    network at a time, the reference). Every level of an image gets
+    the LIME draw of the Experiment 2 variant ``variant_seed`` (the attribution stage's), so
+    randomization, not sampling noise, is what changes a map.
     """
     device = next(backbone.parameters()).device
     fresh_head = reinitialized_head(head, seed).to(device)
-    n_stages = len(cascade_stages(backbone, arch))
-
-    def models():
-        """(levels, stages re-initialized, backbone, heads): one backbone copy alive at a time."""
-        yield ["original", "head", "data"], 0, backbone, [head, fresh_head, data_head]
-        for depth in cascade:
-            level = "all" if depth is None else f"top{depth}"
-            yield (
-                [level],
-                n_stages if depth is None else depth,
-                randomized_backbone(backbone, arch, depth, seed),
-                [fresh_head],
-            )
-
-    rows = []
-    progress = Progress("sanity maps (model x method x image)", (1 + len(cascade)) * len(methods) * len(images))
+    networks = _networks(backbone, arch, [head, fresh_head, data_head], cascade, seed)
+    together, cut, alone = _explained_together(networks) if share_stages else (networks[:1], 0, networks[1:])
     precisions = precisions or {}
-    for levels, stages, model, heads in models():
-        trunk, tail = split_backbone(fold_batchnorm(model, arch), arch)  # after re-initializing
-        for method, settings in methods.items():
-            precision = precisions.get(method, "fp32")
-            variants = SharedTrunkVariants(trunk, tail, heads, [mask] * len(heads), precision, method).eval()
+    rows = []
+    progress = Progress("sanity maps (network x method x image)", len(networks) * len(methods) * len(images))
+    for method, settings in methods.items():
+        precision = precisions.get(method, "fp32")
+        if get_method(method).forward_only:
+            branched = BranchedTrunkVariants([n.variants(mask, precision, method) for n in together], cut)
+            runs = [(together, branched), *(([n], n.variants(mask, precision, method)) for n in alone)]
+        else:
+            runs = [([n], n.variants(mask, precision, method)) for n in networks]
+        for members, variants in runs:
+            levels = [(level, n.stages) for n in members for level in n.levels]
             for image_id, image in images.items():
-                who = ExplainedVariants(arch, "test", image_id, (variant_seed,) * len(heads))
-                for level, row in zip(levels, explain_variants(method, variants, image, settings, who)):
+                who = ExplainedVariants(arch, "test", image_id, (variant_seed,) * len(levels))
+                for (level, stages), row in zip(levels, explain_variants(method, variants, image, settings, who)):
                     rows.append(
                         {
                             "method": method,
@@ -247,7 +300,7 @@ def randomization_maps(
                             "map": map_array(row),
                         }
                     )
-                progress.advance()
+                progress.advance(len(members))
     progress.close()
     return pd.DataFrame(rows)
 

@@ -69,7 +69,10 @@ class Method:
     panels a figure shows of one row (default: the map, titled ``label``); ``ensemble(rows,
     weights, intercept)`` gives the map columns of a linear ensemble of the variants (None: the
     method has no ensemble maps); ``fixed_precision`` pins the trunk precision where the method
-    ignores ``attribution.precision``; ``within(paths)`` gives its within-architecture
+    ignores ``attribution.precision``; ``forward_only``: its ``rows`` read nothing of the
+    variants but their outputs (calling them, their ``occluded`` and the number of ``heads``),
+    so several networks sharing trunk stages may run as one (the sanity checks:
+    :class:`~authxai.attribution.variants.BranchedTrunkVariants`); ``within(paths)`` gives its within-architecture
     consistency (pairs, per_image) from its attribution tables (None: the maps' pairwise
     agreement, :func:`authxai.consistency.map_within`); ``resources`` are one job's defaults (mem_mb, runtime in
     minutes per image), which profiles override.
@@ -85,6 +88,7 @@ class Method:
     within_table: str | None = None
     within: Callable[[list[str]], tuple[Any, Any]] | None = None
     fixed_precision: str | None = None
+    forward_only: bool = False
     resources: Mapping[str, int] = field(default_factory=lambda: {"mem_mb": 16000, "runtime": 5})
 
     def __post_init__(self) -> None:
@@ -171,6 +175,7 @@ METHODS: dict[str, Method] = {
             panels=_mpm_panels,
             ensemble=mpm_ensemble_map,
             within_table="table5b_within_mpm",
+            forward_only=True,
             resources={"mem_mb": 16000, "runtime": 10},
         ),
         Method(
@@ -209,6 +214,7 @@ METHODS: dict[str, Method] = {
             panels=_lime_panels,
             ensemble=lime_ensemble_map,
             within_table="table5_within_lime",
+            forward_only=True,
             # a shared draw shares LIME's sampling noise: split halves give the independent r
             within=_imported_on_call("authxai.consistency_lime", "lime_within"),
             resources={"mem_mb": 16000, "runtime": 5},

@@ -163,8 +163,15 @@ class PatchOcclusion:
     @torch.no_grad()
     def patched(self, rows: torch.Tensor, cols: torch.Tensor, side: int) -> TrunkOutput:
         """The trunk's output for each patch centred at ``(rows[i], cols[i])``."""
+        return self.trunk.finish(self.stage_input(rows, cols, side, len(self.stages)))
+
+    @torch.no_grad()
+    def stage_input(self, rows: torch.Tensor, cols: torch.Tensor, side: int, stop: int) -> torch.Tensor:
+        """(N, C, H, W): the input of stage ``stop`` (``len(stages)``: of ``finish``) for each
+        patch centred at ``(rows[i], cols[i])``; stages from ``stop`` on are the caller's (the
+        sanity checks run several networks that share the stages below it)."""
         window, start_r, start_c = self._first_window(rows, cols, side)
-        steps = self.plan(side)
+        steps = self.plan(side)[:stop]
         for k, (step_r, step_c) in enumerate(steps):
             crop_r, out_r, offset_r = step_r.move(start_r)
             crop_c, out_c, offset_c = step_c.move(start_c)
@@ -173,9 +180,9 @@ class PatchOcclusion:
             window = _gather(out_hwc, offset_r, offset_c, step_r.out_window, step_c.out_window)
             start_r, start_c = out_r, out_c
         x = self._paste(len(steps), window, start_r, start_c)
-        for stage in self.stages[len(steps) :]:
+        for stage in self.stages[len(steps) : stop]:
             x = stage(x)
-        return self.trunk.finish(x)
+        return x
 
     def _first_window(
         self, rows: torch.Tensor, cols: torch.Tensor, side: int

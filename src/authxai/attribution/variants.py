@@ -24,6 +24,7 @@ from authxai.models.backbones import (
     split_backbone,
 )
 from authxai.models.heads import RegressionHead, load_head
+from authxai.models.layout import channels_last
 from authxai.pruning import load_pruning
 
 
@@ -66,7 +67,8 @@ class SharedTrunkVariants(nn.Module):
     and CPU maps agree. bf16 on a device without native bf16 (an AVX2-only CPU) runs fp32
     (:func:`authxai.precision.trunk_precision`, one line saying so); ``precision`` is what it
     runs at, ``requested_precision`` what was asked, and every pass records it under ``label``
-    (a method) for the provenance (:func:`authxai.precision.used`).
+    (a method) for the provenance (:func:`authxai.precision.used`). The trunk's convolutions are
+    put in channels-last layout, in place (:func:`authxai.models.layout.channels_last`).
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class SharedTrunkVariants(nn.Module):
         if precision not in PRECISIONS:
             raise ValueError(f"precision {precision!r}: use one of {PRECISIONS}")
         device = next(trunk.parameters(), torch.empty(0)).device
+        channels_last(trunk)  # the layout fast convolutions need (authxai.models.layout)
         self.trunk, self.tail, self.label, self.requested_precision = trunk, tail, label, precision
         self.precision = precisions.trunk_precision(precision, device.type, label)
         self.heads = nn.ModuleList(heads)
@@ -140,6 +143,81 @@ class SharedTrunkVariants(nn.Module):
     def variant(self, k: int) -> VariantModel:
         """Variant ``k`` as a standalone scalar model (for the public per-model API)."""
         return VariantModel(self.trunk, self.tail, self.heads[k], self.masks[k])
+
+
+def shared_stages(trunks: list[Trunk]) -> int:
+    """How many leading stages (:meth:`Trunk.stages`) all ``trunks`` have in common: equal
+    modules with equal parameters and buffers (the sanity checks' randomized copies keep every
+    stage below the re-initialized ones)."""
+    stages = [t.stages() for t in trunks]
+    count = 0
+    for layer in zip(*stages):
+        states = [list(m.state_dict().items()) for m in layer]
+        first = states[0]
+        same = all(
+            type(m) is type(layer[0])
+            and len(state) == len(first)
+            and all(k == k0 and torch.equal(v, v0) for (k, v), (k0, v0) in zip(state, first))
+            for m, state in zip(layer[1:], states[1:])
+        )
+        if not same:
+            break
+        count += 1
+    return count
+
+
+class BranchedTrunkVariants(nn.Module):
+    """The variants of several networks of one architecture that share their first ``cut``
+    trunk stages (:func:`shared_stages`), as one model: ``forward(x) -> (B, V_1 + V_2 + …)``
+    runs the shared stages once and each network's own stages, tail and heads on their output.
+
+    Only the methods that read nothing but outputs (``Method.forward_only``: ``forward`` and
+    :meth:`occluded`) run on it; every network's outputs are what its own
+    :class:`SharedTrunkVariants` computes, by the same operations. The sanity checks explain an
+    original network and its copies re-initialized from the top this way.
+    """
+
+    def __init__(self, networks: list[SharedTrunkVariants], cut: int) -> None:
+        super().__init__()
+        self.networks = nn.ModuleList(networks)
+        self.cut = cut
+        self.heads = [head for network in networks for head in network.heads]
+
+    @property
+    def first(self) -> SharedTrunkVariants:
+        return self.networks[0]
+
+    def _branches(self, shared: torch.Tensor) -> torch.Tensor:
+        """(B, V) outputs of every network from the shared stages' output ``shared``."""
+        cols = []
+        for network in self.networks:
+            with network._autocast(shared.device):
+                x = shared
+                for stage in network.trunk.stages()[self.cut :]:
+                    x = stage(x)
+                out = network.trunk.finish(x)
+            cols.append(network._from_trunk_fp32(out))
+        return torch.cat(cols, dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with self.first._autocast(x.device):
+            for stage in self.first.trunk.stages()[: self.cut]:
+                x = stage(x)
+        return self._branches(x)
+
+    def occluded(
+        self, image: torch.Tensor, baseline: float = 0.0
+    ) -> Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]:
+        """As :meth:`SharedTrunkVariants.occluded`, the shared stages' patches computed once."""
+        with self.first._autocast(image.device):
+            occlusion = PatchOcclusion(self.first.trunk, image, baseline)
+
+        def patched(rows: torch.Tensor, cols: torch.Tensor, side: int) -> torch.Tensor:
+            with self.first._autocast(image.device):
+                shared = occlusion.stage_input(rows, cols, side, self.cut)
+            return self._branches(shared)
+
+        return patched
 
 
 @torch.no_grad()
