@@ -29,11 +29,12 @@ run: $(STAMP)
 	@start=$$(date +%s); \
 	$(BIN)/snakemake --cores $(CORES) --rerun-incomplete && \
 	$(BIN)/snakemake --report results/report.html > results/logs/report.log 2>&1 && \
-	echo "" && echo "Done in $$(( $$(date +%s) - start )) s." && \
+	elapsed=$$(( $$(date +%s) - start )) && \
+	echo "" && echo "Done in $$elapsed s." && \
 	echo "Report:  results/report.html" && \
 	echo "Figures: $$(ls results/figures/*.png | tr '\n' ' ')" && \
 	echo "Tables:  $$(ls results/tables/*.md | tr '\n' ' ')" && \
-	echo "" && $(BIN)/python -m authxai.job_times results
+	echo "" && $(BIN)/python -m authxai.job_times results --wall $$elapsed
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -57,3 +57,45 @@ def test_readme_findings_are_the_committed_runs():
     """README.md's block equals what docs/results/ (the snapshot of a make run) renders to."""
     readme = (REPO / "README.md").read_text()
     assert findings.readme_block(readme) == findings.render(REPO / findings.SNAPSHOT)
+
+
+def timing(capability: str, emulation: str, seconds: int) -> dict:
+    return {
+        "finished": "2026-12-02T10:00:00+00:00",
+        "commit": "abc1234",
+        "config_md5": "0123456789",
+        "machine": "AMD EPYC, 2 cores",
+        "cpu_capability": capability,
+        "emulation": emulation,
+        "precision": "lime fp32",
+        "pipeline_seconds": seconds,
+        "jobs": 108,
+        "job_seconds": {"mpm": 300, "lime": 100, "sanity": 200, "figure": 30},
+    }
+
+
+def test_timings_keep_the_latest_run_per_kind_of_cpu(tmp_path):
+    """make run records its timing; the README's timings block shows one row per CPU capability
+    and emulation, the latest run's, with the rules that took longest."""
+    emulated = "ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2"
+    timings = findings.add_timing([], timing("AVX512", "", 800))
+    timings = findings.add_timing(timings, timing("AVX2", emulated, 950))
+    timings = findings.add_timing(timings, timing("AVX2", emulated, 870))
+    assert [(t["cpu_capability"], t["pipeline_seconds"]) for t in timings] == [("AVX512", 800), ("AVX2", 870)]
+    block = findings.render_timings(timings)
+    assert "| AVX2 (emulated: `ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`) | 870 s" in block
+    assert "mpm 300 s, sanity 200 s, lime 100 s" in block
+    results = tmp_path / "results"
+    (results / "logs").mkdir(parents=True)
+    (results / "logs" / "run_timing.json").write_text(json.dumps(timing("AVX512", "", 700)))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"a\n{findings.TIMING_START}\nold\n{findings.TIMING_END}\nb\n")
+    findings.write_timing(results, readme, tmp_path / "timings.json")
+    assert " 700 s " in readme.read_text() and readme.read_text().startswith("a\n")
+
+
+def test_readme_timings_are_the_recorded_runs():
+    """README.md's timings block equals what docs/results/timings.json renders to."""
+    timings = json.loads((REPO / findings.TIMINGS).read_text())
+    readme = (REPO / "README.md").read_text()
+    assert findings.readme_block(readme, findings.TIMING_START, findings.TIMING_END) == findings.render_timings(timings)

@@ -3,15 +3,19 @@
 Every job's log ends with ``rule <name> finished in <s> s`` (:func:`authxai.workflow.run_script`:
 the work inside the job); the heavy rules also write Snakemake benchmark files
 (``results/benchmarks/<rule>/<job>.tsv``: the wall time of the whole job, Python start-up and
-imports included). ``make run`` prints this table at its end:
+imports included). ``make run`` prints this table at its end and, given the pipeline's wall time,
+records the run's timing with the machine it ran on in ``results/logs/run_timing.json`` (what
+``python -m authxai.findings results --write-timing`` puts in the README):
 
-    .venv/bin/python -m authxai.job_times [results]
+    .venv/bin/python -m authxai.job_times [results] [--wall SECONDS]
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -66,11 +70,41 @@ def format_rule_times(table: pd.DataFrame, top: int = 12) -> str:
     return "\n".join(lines)
 
 
+#: Where ``--wall`` records a run's timing.
+RUN_TIMING = Path("logs") / "run_timing.json"
+
+
+def run_timing(results: str | Path, wall_seconds: float) -> dict:
+    """A run's timing and the machine it ran on: the pipeline's wall seconds, the jobs, the
+    seconds inside them per rule, torch's CPU capability (and emulation variables), commit and
+    config of the run (:func:`authxai.findings.run_stamp`)."""
+    from authxai.findings import run_stamp
+    from authxai.precision import emulation, machine_line
+
+    stamp = run_stamp(Path(results))
+    table = rule_times(results)
+    return {
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": stamp["commit"],
+        "config_md5": stamp["config_md5"],
+        "machine": machine_line().split(";")[0].removeprefix("machine: "),
+        "cpu_capability": stamp["cpu_capability"],
+        "emulation": emulation(),
+        "precision": stamp["precision"],
+        "pipeline_seconds": round(float(wall_seconds)),
+        "jobs": int(table["jobs"].sum()) if len(table) else 0,
+        "job_seconds": {row.rule: round(float(row.seconds)) for row in table.itertuples()},
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    results = args[0] if args else "results"
+    results = args[0] if args and not args[0].startswith("-") else "results"
     print("Where the time went (seconds inside the jobs; job wall: whole jobs incl. start-up, where benchmarked):")
     print(format_rule_times(rule_times(results)))
+    if "--wall" in args:
+        record = run_timing(results, float(args[args.index("--wall") + 1]))
+        (Path(results) / RUN_TIMING).write_text(json.dumps(record, indent=2) + "\n")
 
 
 if __name__ == "__main__":

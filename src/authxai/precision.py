@@ -88,6 +88,18 @@ def used() -> dict[str, str] | str:
     return "fp32" if _torch() is not None else NOT_USED
 
 
+#: The environment variables that make torch and oneDNN use fewer CPU instructions than the CPU
+#: has: an AVX2-only CPU emulated on a newer one.
+EMULATION_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")
+
+
+def emulation() -> str:
+    """The CPU-emulation variables set in this environment (``ATEN_CPU_CAPABILITY=avx2 …``), or ""."""
+    import os
+
+    return " ".join(f"{name}={os.environ[name]}" for name in EMULATION_VARIABLES if os.environ.get(name))
+
+
 def machine_line() -> str:
     """One line naming the machine a timing was taken on, for every benchmark's output: the CPU
     model and cores, torch's CPU kernel capability and whether bf16 is native (imports torch)."""
@@ -102,7 +114,9 @@ def machine_line() -> str:
     names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
     model = names[0] if names else platform.processor() or platform.machine()
     native = "native" if native_cpu_bf16() is True else "emulated (use fp32)"
+    emulated = f" (set by {emulation()})" if emulation() else ""
     return (
-        f"machine: {model}, {os.cpu_count()} cores; torch {torch.__version__} CPU capability {cpu_capability()}, "
+        f"machine: {model}, {os.cpu_count()} cores; torch {torch.__version__} CPU capability {cpu_capability()}"
+        f"{emulated}, "
         f"bf16 {native}; {torch.get_num_threads()} torch threads"
     )
