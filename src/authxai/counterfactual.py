@@ -34,7 +34,7 @@ from authxai.data.geometry import resize_and_crop
 from authxai.data.synthetic import ARTIFACT_KINDS, planted_kinds, render_image
 from authxai.errors import fail
 from authxai.localization import cue_bits, to_mask_grid
-from authxai.uncertainty import bootstrap_statistic_ci, ci_cells
+from authxai.statistics import bootstrap_statistic_ci, ci_cells
 
 if TYPE_CHECKING:
     import torch

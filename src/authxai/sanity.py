@@ -34,7 +34,7 @@ from authxai.localization import to_mask_grid
 from authxai.models.backbones import FAMILIES, RANDOM_INIT_SEED, fold_batchnorm, get_spec, split_backbone
 from authxai.models.heads import RegressionHead
 from authxai.progress import Progress
-from authxai.uncertainty import MIN_CI_UNITS, TOO_FEW, summarize_with_ci
+from authxai.statistics import MIN_CI_UNITS, TOO_FEW, summarize_with_ci
 
 #: Similarities of a randomized map to the original (higher = less changed).
 SIMILARITIES = ("spearman_abs", "ssim")

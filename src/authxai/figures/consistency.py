@@ -12,12 +12,12 @@ import pandas as pd
 
 from authxai.attribution.maps import map_array, read_attributions
 from authxai.attribution.methods import METHODS
-from authxai.consistency import across_matrix, across_matrix_ci, relation
+from authxai.consistency import across_matrix, across_matrix_ci, agreement_columns
 from authxai.figures.attribution import _signed
 from authxai.figures.common import ModelView, first_variant, image_table, new_figure, panel_label, photo_panel
 from authxai.models.backbones import arch_label
+from authxai.statistics import format_ci, relation
 from authxai.tables import read_parquet
-from authxai.uncertainty import format_ci
 
 #: Panel order: the registry's (the paper's Figure 3: (A) Grad-CAM, (B) MPM, (C) LIME).
 METHOD_ORDER = tuple(METHODS)
@@ -96,7 +96,7 @@ def figA3_across_range(inputs: dict[str, str]):
 def figA4_across_iou(inputs: dict[str, str]):
     """Top-p% IoU of the prototypes (rows p = 5, 15, 25 %), averaged over images."""
     across = _across(inputs)
-    fractions = [c for c in next(iter(across.values())).columns if c.startswith("iou")]
+    fractions = [c for c in agreement_columns(next(iter(across.values()))) if c != "pearson"]
     fig, axes = new_figure(len(across), width=3.8, height=3.4, nrows=len(fractions))
     for k, (method, table) in enumerate(across.items()):
         archs = _archs(table)

@@ -13,8 +13,8 @@ from authxai.attribution.maps import map_array
 from authxai.figures.common import ModelView, image_table, new_figure, outline_cues, panel_label
 from authxai.figures.consistency import METHOD_LABEL, METHOD_ORDER
 from authxai.models.backbones import arch_label
+from authxai.statistics import summarize_with_ci
 from authxai.tables import read_parquet, read_parquets
-from authxai.uncertainty import summarize_with_ci
 
 LEVEL_LABEL = {"original": "original", "head": "head re-init", "data": "permuted\nratings", "all": "all stages"}
 
