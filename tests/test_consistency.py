@@ -16,7 +16,6 @@ from authxai.consistency import (
     behaviour_pairs,
     behaviour_table,
     correlation_cells,
-    mantel,
     mean_pairwise_agreement,
     method_agreement,
     prototype_label,
@@ -37,6 +36,7 @@ from authxai.ensemble import (
     stacking_oof,
     stacking_weights,
 )
+from authxai.statistics import mantel
 
 
 def test_top_fraction_mask_includes_ties_at_the_threshold():

@@ -16,7 +16,8 @@ from authxai.attribution.lime_surrogate import (
     split_half_explanations,
 )
 from authxai.consistency import within_table
-from authxai.consistency_lime import VariantMaps, estimate_label, image_within, lime_within_tables, spearman_brown
+from authxai.consistency_lime import VariantMaps, estimate_label, image_within, lime_within_tables
+from authxai.statistics import spearman_brown
 
 
 def _lime_base_weights(z, reference):

@@ -23,7 +23,7 @@ from authxai.counterfactual import (
 from authxai.data import synthetic as syn
 from authxai.errors import InputError
 from authxai.models.features import IMAGENET_MEAN, IMAGENET_STD, load_image, model_input
-from authxai.uncertainty import bootstrap_ci
+from authxai.statistics import bootstrap_ci
 
 SIZE = 128
 

@@ -30,8 +30,8 @@ from authxai.consistency import across_consistency
 from authxai.data.adapters import empty_ratings, table_dataset
 from authxai.figures import ModelView, draw_figure
 from authxai.psychometrics import psychometrics_tables
+from authxai.statistics import bootstrap_ci
 from authxai.tables import write_parquet
-from authxai.uncertainty import bootstrap_ci
 
 #: Two architectures; figures drop the ``efficientnet_`` prefix from their names.
 ARCHS = ("efficientnet_lite0", "random_lite0")

@@ -7,12 +7,13 @@ import torch
 from scipy import stats
 
 from authxai.errors import InputError
-from authxai.evaluation import mean_pairwise_r, partial_r, regression_metrics, table3, variant_metrics
+from authxai.evaluation import regression_metrics, table3, variant_metrics
 from authxai.models import backbones as bb
 from authxai.models.features import load_image
 from authxai.models.heads import RegressionHead, load_head, n_parameters, save_head
 from authxai.models.training import train_head
 from authxai.splits import make_splits
+from authxai.statistics import mean_pairwise_r, partial_r
 
 PAPER_HEAD_PARAMS = {
     "resnet152": 1_114_881,

@@ -157,3 +157,26 @@ def test_config_files_name_registered_entries():
         cfg = yaml.safe_load(path.read_text())
         assert set(cfg["models"]["archs"]) <= set(REGISTRY), path
         assert set(cfg["attribution"]["methods"]) <= set(METHODS), path
+
+
+def test_architectures_carry_their_display_label_and_weight_source():
+    labels = {name: spec.label for name, spec in REGISTRY.items()}
+    assert labels["efficientnet_lite0"] == "lite0" and labels["efficientnet_b3"] == "b3"
+    assert labels["vgg16"] == "vgg16" and labels["random_lite0"] == "random_lite0"
+    assert (
+        backbones.arch_label("efficientnet_lite1") == "lite1"
+        and backbones.arch_label("not_registered") == "not_registered"
+    )
+    assert all(isinstance(spec.weights, backbones.WeightSource) for spec in REGISTRY.values())
+    assert [n for n, s in REGISTRY.items() if isinstance(s.weights, backbones.RandomInit)] == ["random_lite0"]
+    assert backbones.control_archs(list(REGISTRY)) == ["random_lite0"]
+    assert backbones.default_weights_path(REGISTRY["random_lite0"]) is None
+    assert backbones.default_weights_path(REGISTRY["barlowtwins_resnet50"]).name == "resnet50.pth"
+    assert backbones.default_weights_path(REGISTRY["vgg16"]).name.startswith("vgg16-")
+
+
+def test_backbones_package_files_are_small():
+    package = REPO / "src" / "authxai" / "models" / "backbones"
+    lengths = {path.name: len(path.read_text().splitlines()) for path in package.glob("*.py")}
+    assert {"vgg.py", "resnet.py", "densenet.py", "efficientnet.py", "efficientnet_lite.py"} <= set(lengths)
+    assert max(lengths.values()) <= 400, lengths

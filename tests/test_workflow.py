@@ -40,7 +40,8 @@ def test_tiny_run_produces_every_output(tiny_run):
 
 
 def test_experiment1_tables_equal_a_recomputation(tiny_run):
-    from authxai.evaluation import mean_pairwise_r, regression_metrics
+    from authxai.evaluation import regression_metrics
+    from authxai.statistics import mean_pairwise_r
 
     work, _ = tiny_run
     table2 = pd.read_csv(work / "results" / "tables" / "table2_performance.csv").set_index("arch")

@@ -36,7 +36,8 @@ import pandas as pd
 
 from authxai.attribution.lime_surrogate import perturbations, split_half_explanations
 from authxai.attribution.maps import map_array, read_attributions, segments_array
-from authxai.consistency import IOU_FRACTIONS, pair_agreement, pearson
+from authxai.consistency import IOU_FRACTIONS, pair_agreement
+from authxai.statistics import pearson, spearman_brown
 
 #: What :func:`lime_within` reads of a LIME attribution table.
 LIME_WITHIN_COLUMNS = (
@@ -71,11 +72,6 @@ def variant_maps(row) -> VariantMaps:
     y = np.asarray(row["predictions"], np.float64)
     a, b = split_half_explanations(z, y, segments_array(row))
     return VariantMaps(int(row["seed"]), map_array(row), a.map, b.map, int(row["perturbation_seed"]), len(z))
-
-
-def spearman_brown(reliability: float, factor: float = 2.0) -> float:
-    """Reliability of a measurement ``factor`` times as long (Spearman–Brown prophecy)."""
-    return factor * reliability / (1 + (factor - 1) * reliability)
 
 
 def _mean(dicts: list[dict[str, float]]) -> dict[str, float]:

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import torch
 from PIL import Image
 from scipy import stats
 
@@ -34,7 +34,10 @@ from authxai.data.geometry import resize_and_crop
 from authxai.data.synthetic import ARTIFACT_KINDS, planted_kinds, render_image
 from authxai.errors import fail
 from authxai.localization import cue_bits, to_mask_grid
-from authxai.uncertainty import bootstrap_statistic_ci, ci_cells
+from authxai.statistics import bootstrap_statistic_ci, ci_cells
+
+if TYPE_CHECKING:
+    import torch
 
 #: The ``artifact`` label of the counterfactual that leaves out every planted artifact.
 ALL = "all"
@@ -88,7 +91,6 @@ def view_regions(mask_path: str | Path, resize: int, crop: int) -> dict[str, np.
     return cue_regions(np.asarray(resize_and_crop(bits, resize, crop, nearest=True)))
 
 
-@torch.no_grad()
 def image_counterfactuals(
     model: Callable[[torch.Tensor], torch.Tensor],
     row: pd.Series,
@@ -110,12 +112,15 @@ def image_counterfactuals(
     the cue's pixels in the rendered image, the union for ``"all"`` —, prediction,
     prediction_without, effect = prediction − prediction_without) and the full rendering.
     """
+    import torch  # here, not at the top: the table and agreement jobs import this module without torch
+
     full, cue, without = counterfactual_renders(row, size, non_realistic)
     # "all" repeats a render when the image has < 2 cues: forward each distinct image once
     distinct = {id(img): img for img in [full, *without.values()]}
     position = {key: i for i, key in enumerate(distinct)}
-    batch = torch.stack([to_input(img) for img in distinct.values()]).to(device)
-    out = model(batch).float().cpu().numpy()
+    with torch.no_grad():
+        batch = torch.stack([to_input(img) for img in distinct.values()]).to(device)
+        out = model(batch).float().cpu().numpy()
     if out.shape != (len(distinct), len(seeds)):
         raise ValueError(f"model output {out.shape}: expected ({len(distinct)}, {len(seeds)}) — one column per seed")
     prediction = out[position[id(full)]]

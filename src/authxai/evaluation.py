@@ -3,13 +3,11 @@ Tables 2–3), unpruned vs pruned heads (appendix) and LIME's surrogate fidelity
 
 from __future__ import annotations
 
-from itertools import combinations
-
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from authxai.uncertainty import bootstrap_ci, bootstrap_statistic_ci, ci_text
+from authxai.statistics import bootstrap_ci, ci_text, image_bootstrap_ci, mean_pairwise_r, partial_r
 
 
 def regression_metrics(y: np.ndarray, y_hat: np.ndarray) -> dict[str, float]:
@@ -20,53 +18,6 @@ def regression_metrics(y: np.ndarray, y_hat: np.ndarray) -> dict[str, float]:
         "plcc": float(stats.pearsonr(y, y_hat)[0]),
         "srcc": float(stats.spearmanr(y, y_hat)[0]),
     }
-
-
-def _rowwise_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
-    return (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
-
-
-#: Metric -> the metric of every row of (replicates, images) arrays at once.
-ROWWISE_METRICS = {
-    "rmse": lambda y, p: np.sqrt(np.mean((y - p) ** 2, axis=1)),
-    "plcc": _rowwise_pearson,
-    "srcc": lambda y, p: _rowwise_pearson(stats.rankdata(y, axis=1), stats.rankdata(p, axis=1)),
-}
-
-
-def image_bootstrap_ci(
-    y: np.ndarray, predictions: np.ndarray, metric: str, n_boot: int = 2000, seed: int = 0, level: float = 0.95
-) -> tuple[float, float]:
-    """Percentile CI over test images of a metric averaged over variants.
-
-    ``predictions`` is (images, variants) on one shared test set; every replicate resamples the
-    images once for all variants (they are paired), computes ``metric`` per variant and averages.
-    """
-    y = np.asarray(y, float)
-    predictions = np.asarray(predictions, float).reshape(len(y), -1)
-    fn = ROWWISE_METRICS[metric]
-
-    def replicates(idx: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):  # a replicate of one repeated image has no r
-            return np.mean([fn(y[idx], predictions[idx, v]) for v in range(predictions.shape[1])], axis=0)
-
-    low, high = bootstrap_statistic_ci(replicates, len(y), n_boot=n_boot, level=level, seed=seed)
-    return float(low), float(high)
-
-
-def partial_r(y: np.ndarray, y_hat: np.ndarray, control: np.ndarray) -> float:
-    """Partial correlation r(y, ŷ | control) from the three pairwise Pearson correlations."""
-    r = np.corrcoef(np.vstack([y, y_hat, control]))
-    r_yp, r_yc, r_pc = r[0, 1], r[0, 2], r[1, 2]
-    return float((r_yp - r_yc * r_pc) / np.sqrt((1 - r_yc**2) * (1 - r_pc**2)))
-
-
-def mean_pairwise_r(matrix: np.ndarray) -> float:
-    """Mean Pearson correlation over all pairs of rows (variants × items)."""
-    rows = np.asarray(matrix, float)
-    return float(np.mean([stats.pearsonr(rows[i], rows[j])[0] for i, j in combinations(range(len(rows)), 2)]))
 
 
 def variant_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -92,7 +43,7 @@ def mean_sd(values) -> str:
 
 def with_ci(cell: str, low: float, high: float, n: int | None = None) -> str:
     """A table cell followed by its 95% CI over ``n`` images: ``0.712 ± 0.010 [0.680, 0.741]``
-    (``[n too small]`` under :data:`authxai.uncertainty.MIN_CI_UNITS` images)."""
+    (``[n too small]`` under :data:`authxai.statistics.MIN_CI_UNITS` images)."""
     return f"{cell} {ci_text(low, high, n)}"
 
 

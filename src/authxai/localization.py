@@ -13,7 +13,7 @@ authenticity; both signs mean "this region matters"):
   tolerance of a few pixels (Zhang et al. 2018).
 
 Maps at another resolution than the mask are resized to it first (:func:`to_mask_grid`).
-Bootstrap intervals over images come from :mod:`authxai.uncertainty`; :func:`localization_per_map`
+Bootstrap intervals over images come from :mod:`authxai.statistics`; :func:`localization_per_map`
 and :func:`localization_summary` turn attribution tables into the localization table.
 """
 
@@ -28,7 +28,7 @@ from scipy import ndimage, stats
 
 from authxai.data.adapters import regular_file
 from authxai.errors import fail
-from authxai.uncertainty import ci_cells, summarize_with_ci
+from authxai.statistics import ci_cells, summarize_with_ci
 
 
 def to_mask_grid(saliency: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from authxai.statistics import cohens_d_paired, fisher_mean, spearman_brown
+
 # scipy.stats is imported where it is used: every job that opens an image imports this module (via
 # the dataset adapters), and scipy.stats costs ~1 s of each job's start-up.
 
@@ -54,17 +56,6 @@ def rating_matrix(ratings: pd.DataFrame, dimension: str, value: str = "z") -> pd
     """Participants × images matrix of one dimension (NaN where a rating is missing)."""
     sub = ratings[ratings["dimension"] == dimension]
     return sub.pivot_table(index="participant", columns="image_id", values=value, aggfunc="mean")
-
-
-def fisher_mean(rs: np.ndarray) -> float:
-    """Mean of correlations through Fisher's z (arctanh), back-transformed."""
-    rs = np.clip(np.asarray(rs, float), -0.999999, 0.999999)
-    return float(np.tanh(np.mean(np.arctanh(rs))))
-
-
-def spearman_brown(r: float | np.ndarray, factor: float = 2.0) -> float | np.ndarray:
-    """Spearman–Brown prophecy: reliability of a test ``factor`` times as long."""
-    return factor * r / (1.0 + (factor - 1.0) * r)
 
 
 def noise_ceiling(reliability: float | np.ndarray) -> float | np.ndarray:
@@ -129,12 +120,6 @@ def bimodality_delta_bic(values: np.ndarray, seed: int = 0) -> tuple[float, floa
     x = x[np.isfinite(x)].reshape(-1, 1)
     bics = [GaussianMixture(k, n_init=3, random_state=seed).fit(x).bic(x) for k in (1, 2)]
     return bics[0] - bics[1], bics[0], bics[1]
-
-
-def cohens_d_paired(a: np.ndarray, b: np.ndarray) -> float:
-    """Cohen's d for paired samples: mean difference over SD of differences."""
-    diff = np.asarray(a, float) - np.asarray(b, float)
-    return float(diff.mean() / diff.std(ddof=1))
 
 
 def kept_vs_removed(ratings: pd.DataFrame, kept: pd.Series, value: str = "raw") -> pd.DataFrame:

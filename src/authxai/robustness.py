@@ -17,15 +17,16 @@ from pathlib import Path
 import pandas as pd
 
 from authxai.errors import InputError
+from authxai.models.backbones import arch_label
 from authxai.scorecard import ci_above, consistent_but_worse, control_rows, trained_rows
 
 
 def _rows(rows: pd.DataFrame, card: pd.DataFrame) -> str:
-    """ "lime lite0, mpm lite1" (architecture names without the efficientnet_ prefix), or "all"
-    when ``rows`` are every row of ``card``."""
+    """ "lime lite0, mpm lite1" (architectures by their display label, :attr:`ArchSpec.label`),
+    or "all" when ``rows`` are every row of ``card``."""
     if len(rows) and len(rows) == len(card):
         return f"all {len(card)}"
-    names = [f"{r.method} {str(r.arch).removeprefix('efficientnet_')}" for r in rows.itertuples()]
+    names = [f"{r.method} {arch_label(str(r.arch))}" for r in rows.itertuples()]
     return ", ".join(names) if names else "none"
 
 
@@ -63,7 +64,7 @@ def scorecard_conclusions(card: pd.DataFrame, variance: pd.DataFrame | None = No
     out["a most consistent map localizes worse than the best (AUROC CIs apart)"] = _rows(worse, trained)
     if variance is not None and len(variance):
         variance = variance[~variance["arch"].isin(controls)]
-        archs = lambda rows: ", ".join(a.removeprefix("efficientnet_") for a in rows["arch"]) or "none"  # noqa: E731
+        archs = lambda rows: ", ".join(arch_label(a) for a in rows["arch"]) or "none"  # noqa: E731
         out["the heads use the cues: R² CI above 0"] = archs(variance[variance["r2_low"] > 0])
         out["the cues carry most of it: R² CI above 0.5"] = archs(variance[variance["r2_low"] > 0.5])
     return pd.Series(out)

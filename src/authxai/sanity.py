@@ -49,7 +49,7 @@ from authxai.models.backbones import (
 )
 from authxai.models.heads import RegressionHead
 from authxai.progress import Progress
-from authxai.uncertainty import MIN_CI_UNITS, TOO_FEW, summarize_with_ci
+from authxai.statistics import MIN_CI_UNITS, TOO_FEW, summarize_with_ci
 
 #: Similarities of a randomized map to the original (higher = less changed).
 SIMILARITIES = ("spearman_abs", "ssim")

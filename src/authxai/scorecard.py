@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from authxai.uncertainty import bootstrap_ci, ci_cells, correlation_ci, format_ci, summarize_with_ci
+from authxai.statistics import bootstrap_ci, ci_cells, correlation_ci, format_ci, summarize_with_ci
 
 #: Score column -> label in the table and text.
 SCORES = {

@@ -16,8 +16,8 @@ from authxai.scorecard import (
     scorecard_table,
     within_estimates,
 )
+from authxai.statistics import ci_cells
 from authxai.tables import read_parquet, read_parquets, write_markdown_and_csv, write_text
-from authxai.uncertainty import ci_cells
 from authxai.workflow import log, run_script
 
 

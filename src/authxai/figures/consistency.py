@@ -12,11 +12,12 @@ import pandas as pd
 
 from authxai.attribution.maps import map_array, read_attributions
 from authxai.attribution.methods import METHODS
-from authxai.consistency import across_matrix, across_matrix_ci, relation
+from authxai.consistency import across_matrix, across_matrix_ci, agreement_columns
 from authxai.figures.attribution import _signed
 from authxai.figures.common import ModelView, first_variant, image_table, new_figure, panel_label, photo_panel
+from authxai.models.backbones import arch_label
+from authxai.statistics import format_ci, relation
 from authxai.tables import read_parquet
-from authxai.uncertainty import format_ci
 
 #: Panel order: the registry's (the paper's Figure 3: (A) Grad-CAM, (B) MPM, (C) LIME).
 METHOD_ORDER = tuple(METHODS)
@@ -42,10 +43,8 @@ def _matrix(
 ) -> None:
     """Architecture × architecture matrix with values (and 95% CIs) written in the cells."""
     im = ax.imshow(matrix, cmap="RdBu_r" if vmin < 0 else "viridis", vmin=vmin, vmax=1)
-    ax.set_xticks(
-        range(len(archs)), [a.replace("efficientnet_", "") for a in archs], rotation=45, ha="right", fontsize=7
-    )
-    ax.set_yticks(range(len(archs)), [a.replace("efficientnet_", "") for a in archs], fontsize=7)
+    ax.set_xticks(range(len(archs)), [arch_label(a) for a in archs], rotation=45, ha="right", fontsize=7)
+    ax.set_yticks(range(len(archs)), [arch_label(a) for a in archs], fontsize=7)
     for i in range(len(archs)):
         for j in range(len(archs)):
             dark = abs(matrix[i, j]) > 0.6 if vmin < 0 else matrix[i, j] < 0.5
@@ -97,7 +96,7 @@ def figA3_across_range(inputs: dict[str, str]):
 def figA4_across_iou(inputs: dict[str, str]):
     """Top-p% IoU of the prototypes (rows p = 5, 15, 25 %), averaged over images."""
     across = _across(inputs)
-    fractions = [c for c in next(iter(across.values())).columns if c.startswith("iou")]
+    fractions = [c for c in agreement_columns(next(iter(across.values()))) if c != "pearson"]
     fig, axes = new_figure(len(across), width=3.8, height=3.4, nrows=len(fractions))
     for k, (method, table) in enumerate(across.items()):
         archs = _archs(table)
@@ -124,7 +123,7 @@ def fig4_across_examples(inputs: dict[str, str], view: ModelView):
             photo_panel(row[0], view, images.loc[image], archs[0], title)
             for j, arch in enumerate(archs):
                 cues = view.cue_mask(images.loc[image], arch)
-                _signed(row[j + 1], map_array(protos.loc[(image, arch)]), arch.replace("efficientnet_", ""), fig, cues)
+                _signed(row[j + 1], map_array(protos.loc[(image, arch)]), arch_label(arch), fig, cues)
     return fig
 
 
@@ -154,7 +153,7 @@ def fig5_ensemble_maps(inputs: dict[str, str], view: ModelView):
                 _signed(row[1 + j], map_array(ens.loc[kind]), label, fig, cues[archs[0]])
             for j, arch in enumerate(archs):
                 single = first_variant(singles[f"single_{method}_{arch}_{i}"], first["image_id"])
-                label = f"{arch.replace('efficientnet_', '')} seed {single['seed']}"
+                label = f"{arch_label(arch)} seed {single['seed']}"
                 _signed(row[3 + j], map_array(single), label, fig, cues[arch])
             r += 1
     return fig
@@ -168,7 +167,7 @@ def _relation_labels(inputs: dict[str, str], method: str) -> dict[str, str]:
     relations = pd.read_csv(inputs["relations"])
     relations = relations[relations["method"] == method]
     return {
-        r.arch: f"{r.arch.replace('efficientnet_', '')}: r = {format_ci(r.r, r.r_low, r.r_high)} (n = {r.n})"
+        r.arch: f"{arch_label(r.arch)}: r = {format_ci(r.r, r.r_low, r.r_high)} (n = {r.n})"
         for r in relations.itertuples()
     }
 
@@ -189,7 +188,7 @@ def fig6_consistency_vs_localization(inputs: dict[str, str]):
         labels = _relation_labels(inputs, method)
         for arch, sub in merged.groupby("arch", sort=True):
             control = bool(labels) and arch not in labels
-            label = f"{arch} (control: the null)" if control else labels.get(arch, arch.replace("efficientnet_", ""))
+            label = f"{arch} (control: the null)" if control else labels.get(arch, arch_label(arch))
             style = {"color": "0.6", "marker": "D"} if control else {}
             ax.scatter(sub["pearson"], sub["auroc"], s=16, alpha=0.8, label=label, **style)
         ax.axhline(0.5, color="grey", lw=0.8, ls="--")

@@ -12,8 +12,9 @@ import pandas as pd
 from authxai.attribution.maps import map_array
 from authxai.figures.common import ModelView, image_table, new_figure, outline_cues, panel_label
 from authxai.figures.consistency import METHOD_LABEL, METHOD_ORDER
+from authxai.models.backbones import arch_label
+from authxai.statistics import summarize_with_ci
 from authxai.tables import read_parquet, read_parquets
-from authxai.uncertainty import summarize_with_ci
 
 LEVEL_LABEL = {"original": "original", "head": "head re-init", "data": "permuted\nratings", "all": "all stages"}
 
@@ -60,9 +61,7 @@ def fig7_sanity_checks(inputs: dict[str, str], view: ModelView):
         for arch, per_arch in sub.groupby("arch", sort=True):
             summary = summarize_with_ci(per_arch, ["level"], ["spearman_abs"]).set_index("level").reindex(levels[1:])
             x = np.arange(len(summary))
-            (line,) = ax.plot(
-                x, summary["spearman_abs"].to_numpy(), marker="o", ms=3, lw=1, label=arch.replace("efficientnet_", "")
-            )
+            (line,) = ax.plot(x, summary["spearman_abs"].to_numpy(), marker="o", ms=3, lw=1, label=arch_label(arch))
             ax.fill_between(
                 x, summary["spearman_abs_low"], summary["spearman_abs_high"], color=line.get_color(), alpha=0.2, lw=0
             )
@@ -101,7 +100,7 @@ def fig8_faithfulness(inputs: dict[str, str]):
             for curve, style in styles.items():
                 values = np.stack(sub[curve].map(np.asarray).to_list()).mean(axis=0)
                 x = np.linspace(0, 1, len(values))
-                label = f"{arch.replace('efficientnet_', '')}: {names[curve]}"
+                label = f"{arch_label(arch)}: {names[curve]}"
                 ax.plot(x, values, style, color=colours[arch], lw=1.2, label=label if k == 0 else None)
         ax.set_title(METHOD_LABEL[method], fontsize=9)
         ax.set_xlabel("fraction of pixels removed / restored")
@@ -153,7 +152,7 @@ def fig9_scorecard_forest(inputs: dict[str, str]):
     }
     colours.update({arch: "0.45" for arch in table.loc[table["is_control"], "arch"]})
     y = np.arange(len(table))[::-1]
-    names = [f"{METHOD_LABEL[m]} · {a.replace('efficientnet_', '')}" for m, a in zip(table["method"], table["arch"])]
+    names = [f"{METHOD_LABEL[m]} · {arch_label(a)}" for m, a in zip(table["method"], table["arch"])]
     fig, axes = new_figure(len(criteria), width=2.5, height=1.1 + 0.28 * len(table))
     for k, (column, label, chance) in enumerate(criteria):
         ax = axes[0, k]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from authxai.uncertainty import bootstrap_ci, ci_cells, format_ci, summarize_with_ci
+from authxai.statistics import bootstrap_ci, ci_cells, format_ci, summarize_with_ci
 
 
 def test_bootstrap_ci_covers_the_mean_and_narrows_with_more_images():
@@ -46,7 +46,8 @@ def test_summary_averages_seeds_within_an_image_before_resampling_images():
 
 
 def test_image_bootstrap_of_metrics_equals_a_naive_loop():
-    from authxai.evaluation import image_bootstrap_ci, regression_metrics, with_ci
+    from authxai.evaluation import regression_metrics, with_ci
+    from authxai.statistics import image_bootstrap_ci
 
     rng = np.random.default_rng(0)
     y = rng.normal(50, 10, 40)
@@ -65,7 +66,7 @@ def test_image_bootstrap_of_metrics_equals_a_naive_loop():
 
 
 def test_no_ci_is_printed_under_min_ci_units():
-    from authxai.uncertainty import MIN_CI_UNITS, ci_text
+    from authxai.statistics import MIN_CI_UNITS, ci_text
 
     assert MIN_CI_UNITS == 10
     assert ci_text(0.1, 0.2, MIN_CI_UNITS - 1) == "[n too small]"
@@ -117,9 +118,35 @@ def test_markdown_shows_the_ci_cell_and_the_csv_keeps_the_numbers(tmp_path):
 def test_correlation_ci_is_fishers_z():
     from scipy import stats
 
-    from authxai.uncertainty import correlation_ci
+    from authxai.statistics import correlation_ci
 
     low, high = correlation_ci(0.3, 40)
     half = stats.norm.ppf(0.975) / np.sqrt(37)
     assert (low, high) == pytest.approx((np.tanh(np.arctanh(0.3) - half), np.tanh(np.arctanh(0.3) + half)))
     assert np.isnan(correlation_ci(0.3, 3)[0])
+
+
+def test_one_statistics_module():
+    """Bootstrap, CIs, correlations, Fisher's z and Mantel live in authxai.statistics only."""
+    import authxai.consistency as consistency
+    import authxai.evaluation as evaluation
+    import authxai.psychometrics as psychometrics
+    from authxai import statistics
+    from authxai.consistency import MEASURES, pair_agreement
+
+    src = Path(__file__).resolve().parents[1] / "src" / "authxai"
+    assert not (src / "uncertainty.py").exists()
+    for name in ("bootstrap_ci", "image_bootstrap_ci", "correlation_ci", "fisher_mean", "mantel", "pearson"):
+        assert callable(getattr(statistics, name))
+    # defined there, not again elsewhere
+    defined = {
+        path.relative_to(src).as_posix()
+        for path in src.rglob("*.py")
+        for line in path.read_text().splitlines()
+        if line.startswith(("def bootstrap", "def mantel", "def fisher", "def spearman_brown", "def pearson("))
+    }
+    assert defined == {"statistics.py"}
+    assert psychometrics.fisher_mean is statistics.fisher_mean and evaluation.partial_r is statistics.partial_r
+    # the consistency measures are an explicit tuple, the keys of a pair's agreement
+    rng = np.random.default_rng(0)
+    assert tuple(pair_agreement(rng.random((8, 8)), rng.random((8, 8)))) == MEASURES == consistency.MEASURES
