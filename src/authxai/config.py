@@ -62,7 +62,11 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
     with open(path) as fh:
         schema = yaml.safe_load(fh)
     props = schema["properties"]
-    props["dataset"]["properties"]["kind"]["enum"] = list(DATASET_KINDS)
+    kind = props["dataset"]["properties"]["kind"]
+    kind["enum"] = list(DATASET_KINDS)
+    kind["description"] = "which adapter reads the data: " + "; ".join(
+        f"{name} ({entry.description})" for name, entry in DATASET_KINDS.items()
+    )
     props["models"]["properties"]["archs"]["items"]["enum"] = list(REGISTRY)
     names, blocks = schema_blocks()
     attribution = props["attribution"]["properties"]

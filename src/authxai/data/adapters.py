@@ -390,16 +390,24 @@ def mos_files(mos_dir: Path) -> list[Path]:
     return [Path(mos_dir) / f"mosz{k}.mat" for k in range(1, len(DIMENSIONS) + 1)]
 
 
+def table_dataset_files(spec: dict, base: Path) -> list[Path]:
+    """The files :func:`load_table_dataset` reads (its images and ratings tables)."""
+    return list(table_files(spec, base / spec["root"]))
+
+
+def aigciqa2023_files(spec: dict, base: Path) -> list[Path]:
+    """The files :func:`load_aigciqa2023` reads (the MOS table, raw ratings and .mat MOS if set)."""
+    root = base / spec["root"]
+    files = [base / spec["table"]]
+    files += [root / spec["ratings"]] if spec.get("ratings") else []
+    return files + (mos_files(root / spec["mos_dir"]) if spec.get("mos_dir") else [])
+
+
 def dataset_files(spec: dict, base: Path | str = ".") -> list[Path]:
     """Every file the ``dataset`` block's adapter reads (not the images): the workflow declares
     them as inputs of the data stage, so an edit to any of them reruns it."""
-    base, root = Path(base), Path(base) / spec["root"]
-    if spec["kind"] == "aigciqa2023":
-        files = [base / spec["table"]]
-        files += [root / spec["ratings"]] if spec.get("ratings") else []
-        files += mos_files(root / spec["mos_dir"]) if spec.get("mos_dir") else []
-    else:
-        files = list(table_files(spec, root))
+    base = Path(base)
+    files = kind_of(spec).files(spec, base)
     if spec.get("exclusion", {}).get("combos_file"):
         files.append(base / spec["exclusion"]["combos_file"])
     return files

@@ -29,9 +29,10 @@ class DatasetKind:
         The ``dataset.kind`` value.
     description : str
         One line for the config schema and the docs.
-    loader : str
-        The function of :mod:`authxai.data.adapters` reading its metadata files
-        (``loader(spec, base) -> (images, ratings)``); imported on use.
+    loader, lister : str
+        The functions of :mod:`authxai.data.adapters` reading its metadata files
+        (``loader(spec, base) -> (images, ratings)``) and listing them (``lister(spec, base)
+        -> [Path]``, without the exclusion list); imported on use.
     rendered : bool
         The workflow renders the images itself (``synthesize_study``): they are planned in
         memory before the run, written to ``root`` with their own exclusion list
@@ -48,6 +49,7 @@ class DatasetKind:
     name: str
     description: str
     loader: str
+    lister: str
     rendered: bool = False
     cue_masks: bool = False
     published_mos: bool = False
@@ -63,6 +65,10 @@ class DatasetKind:
         """The image table and long ratings of a ``dataset`` config block of this kind."""
         return getattr(import_module("authxai.data.adapters"), self.loader)(spec, base)
 
+    def files(self, spec: dict, base: Path) -> list[Path]:
+        """The metadata files a ``dataset`` config block of this kind reads."""
+        return getattr(import_module("authxai.data.adapters"), self.lister)(spec, base)
+
 
 #: ``dataset.kind`` -> its entry (the order is the schema enum's).
 DATASET_KINDS: dict[str, DatasetKind] = {
@@ -72,6 +78,7 @@ DATASET_KINDS: dict[str, DatasetKind] = {
             "synthetic",
             "the embedded planted-cue study, rendered by the workflow (docs/datasets.md)",
             "load_table_dataset",
+            "table_dataset_files",
             rendered=True,
             cue_masks=True,
             root=SYNTHETIC_ROOT,
@@ -81,9 +88,10 @@ DATASET_KINDS: dict[str, DatasetKind] = {
             "aigciqa2023",
             "the AIGCIQA2023 release: the authors' MOS table, optional .mat MOS and raw ratings",
             "load_aigciqa2023",
+            "aigciqa2023_files",
             published_mos=True,
         ),
-        DatasetKind("table", "any lab's images + raw ratings files", "load_table_dataset"),
+        DatasetKind("table", "any lab's images + raw ratings files", "load_table_dataset", "table_dataset_files"),
     )
 }
 
