@@ -76,7 +76,7 @@ DATASET_KINDS: dict[str, DatasetKind] = {
     for kind in (
         DatasetKind(
             "synthetic",
-            "the embedded planted-cue study, rendered by the workflow (docs/datasets.md)",
+            "the embedded planted-cue study, which the workflow renders",
             "load_table_dataset",
             "table_dataset_files",
             rendered=True,
