@@ -1,7 +1,7 @@
 """Panels of the study's figures, drawn directly (no Snakemake) from tiny tables written to ``tmp_path``.
 
-Each test builds the inputs a figure gets in the workflow (``FIGURE_INPUTS`` in
-workflow/rules/outputs.smk), with the column layout of the scripts and library functions that
+Each test builds the inputs a figure gets in the workflow (its ``inputs`` declaration in
+authxai.figures, beside its drawing function), with the column layout of the scripts and library functions that
 write them, draws the figure with :func:`authxai.figures.draw_figure`, and checks that it has
 the right panels: how many axes show something, the titles, axis labels, legend entries and
 panel letters that say what each panel is, and that every number a panel prints (a
