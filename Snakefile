@@ -1,11 +1,13 @@
 """authxai: explanations of deep-network models of image authenticity judgments.
 
-Parse-time files first (config.smk: config and constraints; paths.smk: where stages write;
-common.smk: input functions, params and resources; outputs.smk: tables, figures, captions and
-the final targets), then one file of rules per stage. All logic lives in src/authxai/;
-docs/architecture.md describes the stages and the files between them.
+Everything this run computes is decided from the config before any job runs, in plain Python:
+``PLAN = build_plan(config)`` (authxai.plan: the axes, the explained images, which stages,
+tables and figures apply, the inputs of every job, the final targets). The rule files under
+workflow/rules only wire: one file of rules per stage, each rule asking PLAN. All logic lives
+in src/authxai/; docs/architecture.md describes the stages and the files between them.
 """
 
+import copy
 import os
 import sys
 from pathlib import Path
@@ -35,6 +37,9 @@ if (AUTHXAI_ROOT / "src" / "authxai").is_dir():
             p for p in (AUTHXAI_SRC, _inherited) if p
         )
 
+from authxai.errors import InputError
+from authxai.plan import build_plan
+
 # The report's texts are package data of authxai (see authxai.workflow.REPORT_DIR).
 from authxai.workflow import REPORT_DIR
 
@@ -45,10 +50,25 @@ configfile: "config/config.yaml"
 report: str(REPORT_DIR / "workflow.rst")
 
 
-include: "workflow/rules/config.smk"
-include: "workflow/rules/paths.smk"
+if workflow.config_settings.configfiles:
+    # A user's config file means what it says: Snakemake merges --configfile into the embedded
+    # study's config/config.yaml, whose exclusion list, architectures and CPU-budget settings
+    # would come along unseen. Start from the user's files (and --config) alone; the schema's
+    # defaults fill what they leave out.
+    config.clear()
+    config.update(copy.deepcopy(dict(workflow.config_settings.overwrite_config)))
+try:
+    #: What this run computes (authxai.plan.Plan); every rule asks it.
+    PLAN = build_plan(config)
+except InputError as _exc:
+    # one line, no traceback: a bad config value or data that cannot carry the study
+    sys.exit(f"authxai {_exc}")
+# the validated config, with the schema's defaults (jobs and provenance records read it)
+config.clear()
+config.update(PLAN.config)
+
+
 include: "workflow/rules/common.smk"
-include: "workflow/rules/outputs.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/psychometrics.smk"
 include: "workflow/rules/models.smk"
@@ -71,4 +91,4 @@ localrules:
 rule all:
     default_target: True
     input:
-        all_outputs(),
+        PLAN.all_outputs(),

@@ -61,6 +61,19 @@ def make_workdir(path: Path, config: dict) -> Path:
     return path
 
 
+def paper_workdir(path: Path) -> Path:
+    """A working directory with the paper's config (config/aigciqa2023.yaml) and a tiny stand-in
+    image for every image of the real AIGCIQA2023 table: its complete DAG without the release."""
+    cfg = yaml.safe_load((REPO / "config" / "aigciqa2023.yaml").read_text())
+    work = make_workdir(path, cfg)
+    release = work / cfg["dataset"]["root"] / cfg["dataset"]["image_dir"]
+    release.mkdir(parents=True)
+    pixel = Image.new("RGB", (8, 8), (128, 96, 64))
+    for name in pd.read_csv(work / cfg["dataset"]["table"])["name"]:
+        pixel.save(release / name)
+    return work
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """One complete local run of the pipeline on the tiny planted-cue study."""

@@ -1,7 +1,7 @@
 """Panels of the study's figures, drawn directly (no Snakemake) from tiny tables written to ``tmp_path``.
 
-Each test builds the inputs a figure gets in the workflow (``FIGURE_INPUTS`` in
-workflow/rules/outputs.smk), with the column layout of the scripts and library functions that
+Each test builds the inputs a figure gets in the workflow (its ``inputs`` declaration in
+authxai.figures, beside its drawing function), with the column layout of the scripts and library functions that
 write them, draws the figure with :func:`authxai.figures.draw_figure`, and checks that it has
 the right panels: how many axes show something, the titles, axis labels, legend entries and
 panel letters that say what each panel is, and that every number a panel prints (a
@@ -450,10 +450,10 @@ def across_table(method: str, seed: int, n_images: int = 4) -> pd.DataFrame:
 
 
 @pytest.fixture
-def across_inputs(tmp_path: Path) -> tuple[dict[str, str], dict[str, pd.DataFrame]]:
+def across_inputs(tmp_path: Path) -> tuple[dict[str, dict[str, str]], dict[str, pd.DataFrame]]:
     """Across tables of Grad-CAM and LIME (no MPM), listed LIME first; their paths and tables."""
     tables = {"lime": across_table("lime", 1), "gradcam": across_table("gradcam", 2)}
-    return {m: write_table(tmp_path, f"across_{m}", t) for m, t in tables.items()}, tables
+    return {"across": {m: write_table(tmp_path, f"across_{m}", t) for m, t in tables.items()}}, tables
 
 
 def assert_matrix(ax, across: pd.DataFrame, column: str, stat, with_ci: bool = False) -> None:
@@ -573,12 +573,12 @@ def test_fig6_one_scatter_per_method_with_r_over_images_and_architectures(tmp_pa
     consistency against the mean AUROC of the test-regime variants' maps."""
     rng = np.random.default_rng(6)
     images = [f"img{i}" for i in range(5)]
-    inputs, expected = {}, {}
+    inputs, expected = {"within": {}, "localization": {}}, {}
     for method in ("mpm", "gradcam"):
         within = within_rows(method, rng, images)
         localization = pd.DataFrame(localization_rows(method, rng, images))
-        inputs[f"within_{method}"] = write_table(tmp_path, f"within_{method}", within)
-        inputs[f"localization_{method}"] = write_table(tmp_path, f"localization_{method}", localization)
+        inputs["within"][method] = write_table(tmp_path, f"within_{method}", within)
+        inputs["localization"][method] = write_table(tmp_path, f"localization_{method}", localization)
         variants = localization[(localization["kind"] == "variant") & (localization["regime"] == "test")]
         auroc = variants.groupby(["arch", "image_id"])["auroc"].mean()
         every_map = localization[localization["arch"] != "ensemble"].groupby(["arch", "image_id"])["auroc"].mean()
@@ -633,7 +633,7 @@ def sanity_inputs(tmp: Path, methods: tuple[str, ...]) -> tuple[dict[str, str], 
             for level, stages in SANITY_LEVELS.items()
         ]
     )
-    inputs = {"maps": write_table(tmp, "sanity_maps", maps)}
+    inputs = {"maps": write_table(tmp, "sanity_maps", maps), "sanity": {}}
     similarities = []
     for arch in ARCHS:
         similarity = pd.DataFrame(
@@ -655,7 +655,7 @@ def sanity_inputs(tmp: Path, methods: tuple[str, ...]) -> tuple[dict[str, str], 
                 if level != "original"
             ]
         )
-        inputs[f"sanity_{arch}"] = write_table(tmp, f"sanity_{arch}", similarity)
+        inputs["sanity"][arch] = write_table(tmp, f"sanity_{arch}", similarity)
         similarities.append(similarity)
     return inputs, maps, pd.concat(similarities, ignore_index=True)
 
@@ -739,8 +739,10 @@ def test_fig8_one_panel_per_method_with_each_architectures_mean_curves(tmp_path,
     rng = np.random.default_rng(8)
     tables = {(m, arch): faithfulness_table(m, arch, rng) for m in methods for arch in ARCHS}
     inputs = {
-        f"faithfulness_{m}_{arch}": write_table(tmp_path, f"faithfulness_{m}_{arch}", table)
-        for (m, arch), table in tables.items()
+        "faithfulness": {
+            f"{m} {arch}": write_table(tmp_path, f"faithfulness_{m}_{arch}", table)
+            for (m, arch), table in tables.items()
+        }
     }
     fig = draw_figure("fig8_faithfulness", inputs)
     axes = drawn_panels(fig)
@@ -836,7 +838,7 @@ def test_fig_examples_one_photo_then_each_methods_map_panels_of_seed_0(tmp_path,
     arch = ARCHS[0]
     images, view = example_photo(tmp_path)
     tables = {m: attribution_rows(m, arch) for m in methods}
-    inputs = {"images": images, **{m: write_table(tmp_path, m, rows) for m, rows in tables.items()}}
+    inputs = {"images": images, "maps": {m: write_table(tmp_path, m, rows) for m, rows in tables.items()}}
     fig = draw_figure(f"fig_examples_{arch}", inputs, view)
 
     order = [m for m in METHODS if m in methods]
@@ -864,8 +866,7 @@ def test_fig_examples_names_each_panels_seed_when_methods_explain_different_vari
     mpm_seed1 = [row for row in attribution_rows("mpm", arch) if row["seed"] == 1]
     inputs = {
         "images": images,
-        "gradcam": write_table(tmp_path, "gradcam", gradcam),
-        "mpm": write_table(tmp_path, "mpm", mpm_seed1),
+        "maps": {"gradcam": write_table(tmp_path, "gradcam", gradcam), "mpm": write_table(tmp_path, "mpm", mpm_seed1)},
     }
     photo, *maps = drawn_panels(draw_figure(f"fig_examples_{arch}", inputs, view))
     assert photo.get_title() == f"{arch}\n{EXAMPLE_IMAGE}"
@@ -1018,8 +1019,7 @@ def test_seed_grid_shows_every_seed_on_the_most_and_least_consistent_image(tmp_p
     inputs = {
         "images": images_path,
         "within": write_table(tmp_path, "within_mpm", within),
-        "maps_0": write_table(tmp_path, "maps_a", maps.iloc[:4]),
-        "maps_1": write_table(tmp_path, "maps_b", maps.iloc[4:]),
+        "maps": [write_table(tmp_path, "maps_a", maps.iloc[:4]), write_table(tmp_path, "maps_b", maps.iloc[4:])],
     }
     fig = draw_figure("fig_seed_grid_mpm", inputs, view)
     grid = {grid_position(ax): ax for ax in drawn_panels(fig)}

@@ -78,43 +78,42 @@ def _map(seed: int = 0) -> dict:
     return {"image_id": IMAGE_ID, "height": CROP, "width": CROP, "map": values.tolist()}
 
 
-def example_inputs(tmp: Path, images: str) -> dict[str, str]:
+def example_inputs(tmp: Path, images: str) -> dict:
     """Grad-CAM, LIME and MPM tables of seed 0 of ``ARCH`` on the test photo."""
     segments = (np.arange(CROP)[:, None] // 20 * 4 + np.arange(CROP)[None, :] // 20).ravel()
     meta = {"arch": ARCH, "seed": 0, **_map()}
     drops = np.random.default_rng(1).normal(size=(2, CROP, CROP)).ravel()
-    return {
-        "images": images,
+    maps = {
         "gradcam": _write(tmp, "gradcam", [meta]),
         "lime": _write(tmp, "lime", [{**meta, "segments": segments.tolist(), "r2": 0.5, "n_segments": 16}]),
         "mpm": _write(tmp, "mpm", [{**meta, "patch_sizes": [3, 9], "drops": drops.tolist()}]),
     }
+    return {"images": images, "maps": maps}
 
 
 def tessellation_inputs(tmp: Path, images: str) -> dict[str, str]:
-    return {key: example_inputs(tmp, images)[key] for key in ("images", "lime")}
+    return {"images": images, "lime": example_inputs(tmp, images)["maps"]["lime"]}
 
 
-def across_inputs(tmp: Path, images: str) -> dict[str, str]:
+def across_inputs(tmp: Path, images: str) -> dict:
     """Across-architecture agreement and prototypes of one method on the test photo."""
     across = [{"image_id": IMAGE_ID, "arch_a": ARCH, "arch_b": OTHER_ARCH, "pearson": 0.3}]
     prototypes = [{"arch": arch, **_map(k)} for k, arch in enumerate((ARCH, OTHER_ARCH))]
     return {
         "images": images,
-        "mpm": _write(tmp, "across_mpm", across),
-        "prototypes_mpm": _write(tmp, "prototypes_mpm", prototypes),
+        "across": {"mpm": _write(tmp, "across_mpm", across)},
+        "prototypes": {"mpm": _write(tmp, "prototypes_mpm", prototypes)},
     }
 
 
-def ensemble_inputs(tmp: Path, images: str) -> dict[str, str]:
+def ensemble_inputs(tmp: Path, images: str) -> dict:
     """Bagging/stacking MPM maps of the test photo and seed 0 of both architectures."""
     ensemble = [{"kind": kind, "n_variants": 4, **_map(k)} for k, kind in enumerate(("bagging", "stacking"))]
     return {
         "images": images,
-        "ensemble_mpm_0": _write(tmp, "ensemble_mpm", ensemble),
-        **{
-            f"single_mpm_{arch}_0": _write(tmp, f"single_{arch}", [{"seed": 0, **_map()}])
-            for arch in (ARCH, OTHER_ARCH)
+        "ensemble": {"mpm": [_write(tmp, "ensemble_mpm", ensemble)]},
+        "single": {
+            "mpm": {arch: [_write(tmp, f"single_{arch}", [{"seed": 0, **_map()}])] for arch in (ARCH, OTHER_ARCH)}
         },
     }
 
@@ -197,3 +196,22 @@ def test_cue_outlines_are_drawn_where_a_mask_exists(dataset, name):
     assert points[:, 1].min() == pytest.approx(rows.min() - 0.5, abs=0.51)
     assert points[:, 1].max() == pytest.approx(rows.max() + 0.5, abs=0.51)
     np.testing.assert_array_equal(np.asarray(photo_ax.images[0].get_array()), dataset["expected"])
+
+
+def test_a_method_named_with_underscores_gets_its_own_rows(dataset, monkeypatch):
+    """Figures get their inputs grouped by method, never split out of key names: a registered
+    method whose name holds ``_`` is drawn like any other."""
+    from dataclasses import replace
+
+    from authxai.attribution.methods import METHODS
+    from authxai.figures import consistency
+
+    monkeypatch.setitem(METHODS, "mpm_v2", replace(METHODS["mpm"], name="mpm_v2", label="MPM v2"))
+    monkeypatch.setattr(consistency, "METHOD_ORDER", tuple(METHODS))
+    monkeypatch.setitem(consistency.METHOD_LABEL, "mpm_v2", "MPM v2")
+    inputs = ensemble_inputs(dataset["tmp"], dataset["images"])
+    inputs["ensemble"] = {"mpm_v2": inputs["ensemble"]["mpm"]}
+    inputs["single"] = {"mpm_v2": inputs["single"]["mpm"]}
+    fig = draw_figure("fig5_ensemble_maps", inputs, dataset["view"])
+    assert fig.axes[0].get_title() == f"{IMAGE_ID}\nMPM v2"
+    assert [ax.get_title() for ax in fig.axes if "seed" in ax.get_title()] == ["lite0 seed 0", "random_lite0 seed 0"]

@@ -3,6 +3,7 @@ method and architecture registries, and an entry is all a new method or backbone
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from authxai.attribution.methods import COMMON_COLUMNS, METHODS, Method, Panel, 
 from authxai.attribution.pipeline import explain_variants
 from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants
 from authxai.config import load_schema, validate_config
+from authxai.data.kinds import DATASET_KINDS, get_kind
 from authxai.ensemble import StackingWeights, ensemble_map_rows
 from authxai.errors import InputError
 from authxai.models import backbones
@@ -55,6 +57,26 @@ def test_schema_enums_are_the_registries():
     # the YAML file does not repeat the lists (one place decides)
     text = (REPO / "src" / "authxai" / "schemas" / "config.schema.yaml").read_text()
     assert "densenet161" not in text and "gradcam" not in text
+    assert schema["dataset"]["properties"]["kind"]["enum"] == list(DATASET_KINDS)
+    assert "enum: [synthetic" not in text
+
+
+def test_dataset_kinds_are_entries_with_capabilities():
+    """The workflow asks a kind what it can do, never its name: a new kind is one entry."""
+    synthetic, table = DATASET_KINDS["synthetic"], DATASET_KINDS["table"]
+    assert synthetic.rendered and synthetic.cue_masks and synthetic.counterfactuals and synthetic.root
+    assert not (table.rendered or table.cue_masks or table.counterfactuals or table.root)
+    assert DATASET_KINDS["aigciqa2023"].published_mos and not table.published_mos
+    with pytest.raises(InputError, match="dataset.kind = 'csv' is not one of"):
+        get_kind("csv")
+    with pytest.raises(InputError, match="'dataset.kind'"):
+        validate_config({"dataset": {"kind": "csv"}})
+    # no string tests of the kind outside the registry
+    sources = [*(REPO / "src").rglob("*.py"), *(REPO / "workflow").rglob("*.smk"), REPO / "Snakefile"]
+    kinds = "|".join(DATASET_KINDS)
+    for path in sources:
+        if path.name != "kinds.py":
+            assert not re.search(rf"[!=]= *[\"']({kinds})[\"']", path.read_text()), path
 
 
 def test_each_method_has_its_settings_block_with_defaults():
@@ -139,8 +161,10 @@ def test_a_new_method_is_one_entry(monkeypatch):
     assert extra.within_table_name == "table_within_constant"
     assert registered_name(extra.within_table_name, [p.stem for p in CAPTIONS.glob("*.rst")]) == "table_within"
     assert extra.precision("bf16") == "bf16" and METHODS["gradcam"].precision("bf16") == "fp32"
-    with pytest.raises(ValueError, match="lower-case letters and digits"):
-        Method(name="smooth_grad", label="SmoothGrad", rows=constant_rows)
+    assert Method(name="smooth_grad", label="SmoothGrad", rows=constant_rows).name == "smooth_grad"
+    for bad in ("Smooth-Grad", "2grad", "smooth/grad"):
+        with pytest.raises(ValueError, match="lower-case letters, digits and _"):
+            Method(name=bad, label="SmoothGrad", rows=constant_rows)
 
 
 def test_architectures_are_keyword_entries_of_known_families():

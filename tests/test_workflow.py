@@ -19,7 +19,7 @@ from PIL import Image
 from authxai.attribution.methods import METHODS as METHOD_REGISTRY
 from authxai.psychometrics import reliability_table
 from authxai.tables import read_provenance
-from conftest import REPO, SNAKEMAKE, TINY_CONFIG, make_workdir, run_snakemake
+from conftest import REPO, SNAKEMAKE, TINY_CONFIG, make_workdir, paper_workdir, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -823,13 +823,7 @@ def test_one_figure_runs_only_its_ancestors(tiny_workdir, figure, expected):
 def test_paper_config_dry_run_lists_the_complete_dag(tmp_path):
     """The real AIGCIQA2023 table with tiny stand-in images: every job is known before running."""
 
-    cfg = yaml.safe_load((REPO / "config" / "aigciqa2023.yaml").read_text())
-    work = make_workdir(tmp_path / "aigc", cfg)
-    release = work / cfg["dataset"]["root"] / cfg["dataset"]["image_dir"]
-    release.mkdir(parents=True)
-    pixel = Image.new("RGB", (8, 8), (128, 96, 64))
-    for name in pd.read_csv(work / cfg["dataset"]["table"])["name"]:
-        pixel.save(release / name)
+    work = paper_workdir(tmp_path / "aigc")
     start = time.perf_counter()
     out = run_snakemake(work, "-n").stdout
     seconds = time.perf_counter() - start

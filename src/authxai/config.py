@@ -15,9 +15,9 @@ import yaml
 
 from authxai.attribution.methods import schema_blocks
 from authxai.data.adapters import check_rating_scale
+from authxai.data.kinds import DATASET_KINDS, get_kind
 from authxai.errors import InputError
 from authxai.models.backbones import REGISTRY
-from authxai.workflow import SYNTHETIC_COMBOS, SYNTHETIC_ROOT
 
 #: Package data, so that the schema comes with any install of authxai (editable or a wheel).
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
@@ -56,11 +56,17 @@ def _precision_schema(names: list[str]) -> dict:
 
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
     """The config JSON schema: the YAML file, with what the registries decide filled in — the
-    architecture names (:data:`authxai.models.backbones.REGISTRY`), the attribution methods and
-    each method's settings block (:data:`authxai.attribution.methods.METHODS`)."""
+    dataset kinds (:data:`authxai.data.kinds.DATASET_KINDS`), the architecture names
+    (:data:`authxai.models.backbones.REGISTRY`), the attribution methods and each method's
+    settings block (:data:`authxai.attribution.methods.METHODS`)."""
     with open(path) as fh:
         schema = yaml.safe_load(fh)
     props = schema["properties"]
+    kind = props["dataset"]["properties"]["kind"]
+    kind["enum"] = list(DATASET_KINDS)
+    kind["description"] = "which adapter reads the data: " + "; ".join(
+        f"{name} ({entry.description})" for name, entry in DATASET_KINDS.items()
+    )
     props["models"]["properties"]["archs"]["items"]["enum"] = list(REGISTRY)
     names, blocks = schema_blocks()
     attribution = props["attribution"]["properties"]
@@ -160,16 +166,19 @@ def check_weights(models: dict) -> None:
 
 
 def check_dataset_paths(dataset: dict) -> None:
-    """The embedded study's folder belongs to the embedded study: ``kind: synthetic`` is rendered
-    there (a different ``dataset.root`` would be ignored), and a user's dataset must not pick up
-    its exclusion list (``--config`` merges into config/config.yaml, which names it)."""
-    if dataset["kind"] == "synthetic" and dataset["root"] not in (".", SYNTHETIC_ROOT):
+    """A rendered study's folder belongs to it (:class:`authxai.data.kinds.DatasetKind`): it is
+    rendered there (a different ``dataset.root`` would be ignored), and another kind's dataset
+    must not pick up its exclusion list (``--config`` merges into config/config.yaml, which
+    names the embedded study's)."""
+    kind = get_kind(dataset["kind"])
+    if kind.root and dataset["root"] not in (".", kind.root):
         raise InputError(
             f"config key 'dataset.root' = {dataset['root']!r}: the embedded study is rendered to "
-            f"{SYNTHETIC_ROOT} — remove dataset.root, or use kind: table to read your own images"
+            f"{kind.root} — remove dataset.root, or use kind: table to read your own images"
         )
-    if dataset["kind"] != "synthetic" and dataset["exclusion"].get("combos_file") == SYNTHETIC_COMBOS:
+    combos = dataset["exclusion"].get("combos_file")
+    if combos and combos != kind.combos_file and combos in {k.combos_file for k in DATASET_KINDS.values()}:
         raise InputError(
-            f"config key 'dataset.exclusion.combos_file' = {SYNTHETIC_COMBOS!r} is the embedded study's exclusion "
+            f"config key 'dataset.exclusion.combos_file' = {combos!r} is the embedded study's exclusion "
             f"list, not one for a kind: {dataset['kind']} dataset — set your own (or null)"
         )

@@ -1,33 +1,37 @@
 rule table_pruning:
     """Unpruned heads vs pruned variants on the fixed test images (per regime and arch)."""
     input:
-        features=[features_file(arch) for arch in ARCHS],
+        features=[paths.features_file(arch) for arch in PLAN.archs],
         heads=[
             path
-            for arch in ARCHS
-            for regime in REGIMES
-            for path in head_files(REGIME_EXPERIMENT[regime], arch)
+            for arch in PLAN.archs
+            for regime in PLAN.regimes
+            for path in PLAN.head_files(PLAN.regime_experiment[regime], arch)
         ],
         pruning=[
             path
-            for arch in ARCHS
-            for regime in REGIMES
-            for path in pruning_files(regime, arch, SEEDS)
+            for arch in PLAN.archs
+            for regime in PLAN.regimes
+            for path in paths.pruning_files(regime, arch, PLAN.seeds)
         ],
-        variants=[variants_file(regime, arch) for regime in REGIMES for arch in ARCHS],
+        variants=[
+            paths.variants_file(regime, arch)
+            for regime in PLAN.regimes
+            for arch in PLAN.archs
+        ],
         splits=rules.make_splits.output.splits,
         images=rules.prepare_metadata.output.images,
     output:
         **table_outputs(["tableA_pruning"]),
-        predictions="results/pruning/predictions.parquet",
+        predictions=paths.PRUNING_PREDICTIONS,
     log:
-        f"{LOGS}/table_pruning.log",
+        f"{paths.LOGS}/table_pruning.log",
     conda:
         CONDA_ENV
     params:
-        archs=ARCHS,
-        regimes=REGIME_EXPERIMENT,
-        seeds=SEEDS,
+        archs=PLAN.archs,
+        regimes=PLAN.regime_experiment,
+        seeds=PLAN.seeds,
         max_steps=config["pruning"]["max_steps"],
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],
@@ -38,11 +42,11 @@ rule table_pruning:
 rule table_lime_fidelity:
     """Table A.2: fidelity R² of every LIME fit."""
     input:
-        lime=explained_maps("lime"),
+        lime=PLAN.explained_maps("lime"),
     output:
         **table_outputs(["tableA2_lime_fidelity"]),
     log:
-        f"{LOGS}/table_lime_fidelity.log",
+        f"{paths.LOGS}/table_lime_fidelity.log",
     conda:
         CONDA_ENV
     params:
@@ -59,11 +63,11 @@ rule table_head_parameters:
     output:
         **table_outputs(["tableA3_head_parameters"]),
     log:
-        f"{LOGS}/table_head_parameters.log",
+        f"{paths.LOGS}/table_head_parameters.log",
     conda:
         CONDA_ENV
     params:
-        specs=HEAD_SPECS,
+        specs=PLAN.head_specs,
         dropout=config["training"]["dropout"],
     script:
         "../scripts/table_head_parameters.py"

@@ -2,27 +2,27 @@ rule prune:
     """SBS pruning of every seed's head of one (regime, arch), on cached features."""
     input:
         features=rules.extract_features.output.features,
-        heads=regime_heads(),
+        heads=PLAN.regime_heads(),
         splits=rules.make_splits.output.splits,
         images=rules.prepare_metadata.output.images,
-        weights=weights_input,
+        weights=PLAN.weights_input,
     output:
-        pruning_files("{regime}", "{arch}", SEEDS),
+        paths.pruning_files("{regime}", "{arch}", PLAN.seeds),
     log:
-        f"{LOGS}/prune/{{regime}}_{{arch}}.log",
+        f"{paths.LOGS}/prune/{{regime}}_{{arch}}.log",
     benchmark:
-        benchmark_file("prune", "{regime}_{arch}")
+        paths.benchmark_file("prune", "{regime}_{arch}")
     priority: PRIORITY["models"]
     conda:
         CONDA_ENV
-    threads: TORCH_THREADS["pruning"]
+    threads: PLAN.torch_threads["pruning"]
     resources:
         **job_resources(mem_mb=8000, runtime=120),
     params:
-        seeds=SEEDS,
-        torch_threads=TORCH_THREADS["pruning"],
+        seeds=PLAN.seeds,
+        torch_threads=PLAN.torch_threads["pruning"],
         max_steps=config["pruning"]["max_steps"],
-        weights=backbone_weights,
+        weights=PLAN.backbone_weights,
     script:
         "../scripts/prune.py"
 
@@ -31,37 +31,39 @@ rule prune:
 # reruns just MPM; one job per (regime, arch, chunk of attribution.images_per_job images)
 # loads the chosen variants once, explains every seed of each image through one shared trunk
 # pass and writes one table with a row per image and seed.
-for _method in METHODS:
+for _method in PLAN.methods:
 
     rule:
         name:
             _method
         input:
             images=rules.prepare_data.output.images,
-            pixels=image_inputs,
-            weights=weights_input,
-            heads=regime_heads(_method),
-            pruning=regime_pruning(_method),
+            pixels=PLAN.image_inputs,
+            weights=PLAN.weights_input,
+            heads=PLAN.regime_heads(_method),
+            pruning=PLAN.regime_pruning(_method),
         output:
-            attribution_file(_method),
+            paths.attribution_file(_method),
         log:
-            f"{LOGS}/{_method}/{{regime}}_{{arch}}_{{chunk}}.log",
+            f"{paths.LOGS}/{_method}/{{regime}}_{{arch}}_{{chunk}}.log",
         benchmark:
-            benchmark_file(_method, "{regime}_{arch}_{chunk}")
-        priority: attribution_priority(_method)
+            paths.benchmark_file(_method, "{regime}_{arch}_{chunk}")
+        priority: PLAN.attribution_priority(_method)
         conda:
             CONDA_ENV
-        threads: TORCH_THREADS["attribution"]
+        threads: PLAN.torch_threads["attribution"]
         resources:
             **job_resources(
                 mem_mb=METHOD_REGISTRY[_method].resources["mem_mb"],
-                runtime=chunk_runtime(METHOD_REGISTRY[_method].resources["runtime"]),
-                gpu=GPU,
+                runtime=PLAN.chunk_runtime(
+                    METHOD_REGISTRY[_method].resources["runtime"]
+                ),
+                gpu=PLAN.gpu,
             ),
         params:
-            **backbone_params("attribution"),
+            **PLAN.backbone_params("attribution"),
             method=_method,
-            images=lambda wc: ATTRIBUTION_CHUNKS[wc.regime][wc.chunk],
+            images=PLAN.chunk_images,
             settings=config["attribution"][_method],
             precision=METHOD_REGISTRY[_method].precision(
                 config["attribution"]["precision"]

@@ -2,41 +2,41 @@ rule predict_variants:
     """Predictions and penultimate embeddings of every pruned variant, from the cache."""
     input:
         features=rules.extract_features.output.features,
-        heads=regime_heads(),
-        pruning=regime_pruning(),
+        heads=PLAN.regime_heads(),
+        pruning=PLAN.regime_pruning(),
         splits=rules.make_splits.output.splits,
         images=rules.prepare_metadata.output.images,
-        weights=weights_input,
+        weights=PLAN.weights_input,
     output:
-        variants_file(),
+        paths.variants_file(),
     log:
-        f"{LOGS}/predict_variants/{{regime}}_{{arch}}.log",
+        f"{paths.LOGS}/predict_variants/{{regime}}_{{arch}}.log",
     priority: PRIORITY["models"]
     conda:
         CONDA_ENV
     params:
-        weights=backbone_weights,
+        weights=PLAN.backbone_weights,
     script:
         "../scripts/predict_variants.py"
 
 
 rule consistency_within:
     input:
-        maps=lambda wc: explained_maps(wc.method, ["test"]),
-        variants=[variants_file("test", arch) for arch in ARCHS],
+        maps=lambda wc: PLAN.explained_maps(wc.method, ["test"]),
+        variants=[paths.variants_file("test", arch) for arch in PLAN.archs],
     output:
-        per_image=within_file(),
-        pairs=within_file(kind="pairs_"),
-        summary=within_file(kind="_summary"),
+        per_image=paths.within_file(),
+        pairs=paths.within_file(kind="pairs_"),
+        summary=paths.within_file(kind="_summary"),
     log:
-        f"{LOGS}/consistency_within/{{method}}.log",
+        f"{paths.LOGS}/consistency_within/{{method}}.log",
     conda:
         CONDA_ENV
     resources:
         **job_resources(mem_mb=16000, runtime=30),
     params:
         method=lambda wc: wc.method,
-        explain=EXPLAINED_TEST_IMAGES.get("test", []),
+        explain=PLAN.explained_test_images.get("test", []),
     script:
         "../scripts/consistency_within.py"
 
@@ -44,16 +44,16 @@ rule consistency_within:
 rule table_consistency:
     """Tables 4, 5 (and 5b: MPM, beyond the paper) from the per-method summaries."""
     input:
-        per_image=[within_file(m) for m in WITHIN_METHODS],
-        summaries=[within_file(m, "_summary") for m in WITHIN_METHODS],
+        per_image=[paths.within_file(m) for m in PLAN.within_methods],
+        summaries=[paths.within_file(m, "_summary") for m in PLAN.within_methods],
     output:
-        **table_outputs(WITHIN_TABLES.values()),
+        **table_outputs(PLAN.within_tables.values()),
     log:
-        f"{LOGS}/table_consistency.log",
+        f"{paths.LOGS}/table_consistency.log",
     conda:
         CONDA_ENV
     params:
-        tables=list(WITHIN_TABLES.values()),
+        tables=list(PLAN.within_tables.values()),
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],
     script:
@@ -63,21 +63,23 @@ rule table_consistency:
 rule consistency_across:
     """Prototypes of the configured variants (consistency.prototype_seeds)."""
     input:
-        maps=lambda wc: method_maps(wc.method, "test", EXPLAINED_TEST_IMAGES["test"]),
+        maps=PLAN.test_maps,
     output:
-        across=across_file(),
-        prototypes=across_file(what="prototypes"),
+        across=paths.across_file(),
+        prototypes=paths.across_file(what="prototypes"),
     log:
-        f"{LOGS}/consistency_across/{{method}}.log",
+        f"{paths.LOGS}/consistency_across/{{method}}.log",
     conda:
         CONDA_ENV
     resources:
         **job_resources(mem_mb=16000, runtime=30),
     params:
         method=lambda wc: wc.method,
-        images=EXPLAINED_TEST_IMAGES["test"],
-        seeds=lambda wc: prototype_seeds(wc.method),
-        prototypes=lambda wc: prototype_label(prototype_seeds(wc.method), SEEDS),
+        images=PLAN.explained_test_images["test"],
+        seeds=lambda wc: PLAN.prototype_seeds(wc.method),
+        prototypes=lambda wc: prototype_label(
+            PLAN.prototype_seeds(wc.method), PLAN.seeds
+        ),
     script:
         "../scripts/consistency_across.py"
 
@@ -85,19 +87,19 @@ rule consistency_across:
 rule consistency_across_allvariants:
     """The labelled extra where prototypes average a subset: prototypes of every variant."""
     input:
-        maps=lambda wc: method_maps(wc.method, "test", EXPLAINED_TEST_IMAGES["test"]),
+        maps=PLAN.test_maps,
     output:
-        across=across_file("{method}_allvariants"),
-        prototypes=across_file("{method}_allvariants", "prototypes"),
+        across=paths.across_file("{method}_allvariants"),
+        prototypes=paths.across_file("{method}_allvariants", "prototypes"),
     log:
-        f"{LOGS}/consistency_across/{{method}}_allvariants.log",
+        f"{paths.LOGS}/consistency_across/{{method}}_allvariants.log",
     conda:
         CONDA_ENV
     params:
         method=lambda wc: wc.method,
-        images=EXPLAINED_TEST_IMAGES["test"],
-        seeds=lambda wc: method_seeds(wc.method),
-        prototypes=lambda wc: prototype_label(method_seeds(wc.method), SEEDS),
+        images=PLAN.explained_test_images["test"],
+        seeds=lambda wc: PLAN.method_seeds(wc.method),
+        prototypes=lambda wc: prototype_label(PLAN.method_seeds(wc.method), PLAN.seeds),
     script:
         "../scripts/consistency_across.py"
 
@@ -105,12 +107,12 @@ rule consistency_across_allvariants:
 rule table_across_prototypes:
     """Across-architecture agreement per pair of architectures, per kind of prototype."""
     input:
-        across=[across_file(m) for m in ACROSS_METHODS]
-        + [across_file(f"{m}_allvariants") for m in ALLVARIANT_METHODS],
+        across=[paths.across_file(m) for m in PLAN.across_methods]
+        + [paths.across_file(f"{m}_allvariants") for m in PLAN.allvariant_methods],
     output:
         **table_outputs(["tableA_across_prototypes"]),
     log:
-        f"{LOGS}/table_across_prototypes.log",
+        f"{paths.LOGS}/table_across_prototypes.log",
     conda:
         CONDA_ENV
     params:
@@ -122,13 +124,13 @@ rule table_across_prototypes:
 
 rule consistency_relations:
     input:
-        within=[within_file(m) for m in WITHIN_METHODS],
-        variants=[variants_file("test", arch) for arch in ARCHS],
+        within=[paths.within_file(m) for m in PLAN.within_methods],
+        variants=[paths.variants_file("test", arch) for arch in PLAN.archs],
     output:
         **table_outputs(["table6_consistency_relations", "tableA4_consistency_vs_mae"]),
-        relations="results/consistency/relations.parquet",
+        relations=paths.CONSISTENCY_RELATIONS,
     log:
-        f"{LOGS}/consistency_relations.log",
+        f"{paths.LOGS}/consistency_relations.log",
     conda:
         CONDA_ENV
     params:
@@ -141,13 +143,13 @@ rule consistency_relations:
 rule table_consistency_vs_behaviour:
     """Table A.4b: map agreement vs behaviour agreement over pairs of variants (Mantel)."""
     input:
-        pairs=[within_file(m, "pairs_") for m in WITHIN_METHODS],
-        variants=[variants_file("test", arch) for arch in ARCHS],
+        pairs=[paths.within_file(m, "pairs_") for m in PLAN.within_methods],
+        variants=[paths.variants_file("test", arch) for arch in PLAN.archs],
     output:
         **table_outputs(["tableA4b_consistency_vs_behaviour_mantel"]),
-        behaviour="results/consistency/behaviour_pairs.parquet",
+        behaviour=paths.BEHAVIOUR_PAIRS,
     log:
-        f"{LOGS}/table_consistency_vs_behaviour.log",
+        f"{paths.LOGS}/table_consistency_vs_behaviour.log",
     conda:
         CONDA_ENV
     params:

@@ -3,29 +3,29 @@ rule counterfactual:
     planted artifact, rendered in memory (embedded study)."""
     input:
         images=rules.prepare_data.output.images,
-        pixels=image_inputs,
-        weights=weights_input,
-        heads=lambda wc: head_files(REGIME_EXPERIMENT["test"], wc.arch),
-        pruning=lambda wc: pruning_files("test", wc.arch, SEEDS),
+        pixels=PLAN.image_inputs,
+        weights=PLAN.weights_input,
+        heads=lambda wc: PLAN.head_files(PLAN.regime_experiment["test"], wc.arch),
+        pruning=lambda wc: paths.pruning_files("test", wc.arch, PLAN.seeds),
     output:
-        counterfactual_file(),
+        paths.counterfactual_file(),
     log:
-        f"{LOGS}/counterfactual/{{arch}}.log",
+        f"{paths.LOGS}/counterfactual/{{arch}}.log",
     benchmark:
-        benchmark_file("counterfactual", "{arch}")
+        paths.benchmark_file("counterfactual", "{arch}")
     priority: PRIORITY["counterfactual"]
     conda:
         CONDA_ENV
-    threads: TORCH_THREADS["attribution"]
+    threads: PLAN.torch_threads["attribution"]
     # A few forward passes per image of the embedded study: a CPU job (no GPU partition needed).
     resources:
         **job_resources(mem_mb=4000, runtime=30),
     params:
-        **backbone_params("attribution"),
+        **PLAN.backbone_params("attribution"),
         settings=config["synthetic"],
         images={
-            "test": EXPLAINED_TEST_IMAGES.get("test", []),
-            "training": EXPLAINED_TRAINING_IMAGES,
+            "test": PLAN.explained_test_images.get("test", []),
+            "training": PLAN.explained_training_images,
         },
     script:
         "../scripts/counterfactual.py"
@@ -34,21 +34,21 @@ rule counterfactual:
 rule counterfactual_agreement:
     """Each test-regime map of one method against its own variant's counterfactual truth."""
     input:
-        maps=lambda wc: method_maps(wc.method, "test", EXPLAINED_TEST_IMAGES["test"]),
-        counterfactual=[counterfactual_file(arch) for arch in ARCHS],
+        maps=PLAN.test_maps,
+        counterfactual=[paths.counterfactual_file(arch) for arch in PLAN.archs],
         images=rules.prepare_data.output.images,
-        masks=image_inputs,
+        masks=PLAN.image_inputs,
     output:
-        cf_agreement_file(),
+        paths.cf_agreement_file(),
     log:
-        f"{LOGS}/counterfactual_agreement/{{method}}.log",
+        f"{paths.LOGS}/counterfactual_agreement/{{method}}.log",
     conda:
         CONDA_ENV
     params:
         method=lambda wc: wc.method,
         root=config["dataset"]["root"],
-        preprocess={arch: preprocess(arch) for arch in ARCHS},
-        images=EXPLAINED_TEST_IMAGES.get("test", []),
+        preprocess={arch: PLAN.preprocess(arch) for arch in PLAN.archs},
+        images=PLAN.explained_test_images.get("test", []),
     script:
         "../scripts/counterfactual_agreement.py"
 
@@ -57,12 +57,12 @@ rule table_counterfactual:
     """Table 10: do the heads use the planted cues? The share of the predictions' variance
     they account for, with bootstrap 95% CIs over images."""
     input:
-        [counterfactual_file(arch) for arch in ARCHS],
+        [paths.counterfactual_file(arch) for arch in PLAN.archs],
     output:
         **table_outputs(["table10_counterfactual"]),
-        summary=CF_VARIANCE,
+        summary=paths.CF_VARIANCE,
     log:
-        f"{LOGS}/table_counterfactual.log",
+        f"{paths.LOGS}/table_counterfactual.log",
     conda:
         CONDA_ENV
     params:

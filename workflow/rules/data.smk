@@ -1,12 +1,12 @@
 rule synthesize_study:
     output:
-        images=f"{SYNTHETIC_ROOT}/images.csv",
-        ratings=f"{SYNTHETIC_ROOT}/ratings.csv",
-        combos=SYNTHETIC_COMBOS,
-        pixels=directory(f"{SYNTHETIC_ROOT}/images"),
-        masks=directory(f"{SYNTHETIC_ROOT}/masks"),
+        images=paths.SYNTHETIC_STUDY["images"],
+        ratings=paths.SYNTHETIC_STUDY["ratings"],
+        combos=paths.SYNTHETIC_STUDY["combos"],
+        pixels=directory(paths.SYNTHETIC_STUDY["pixels"]),
+        masks=directory(paths.SYNTHETIC_STUDY["masks"]),
     log:
-        f"{LOGS}/synthesize_study.log",
+        f"{paths.LOGS}/synthesize_study.log",
     conda:
         CONDA_ENV
     params:
@@ -17,12 +17,12 @@ rule synthesize_study:
 
 rule prepare_metadata:
     input:
-        dataset_inputs,
+        PLAN.dataset_inputs,
     output:
-        images=METADATA,
-        ratings="results/data/ratings.parquet",
+        images=paths.METADATA,
+        ratings=paths.RATINGS,
     log:
-        f"{LOGS}/prepare_metadata.log",
+        f"{paths.LOGS}/prepare_metadata.log",
     conda:
         CONDA_ENV
     params:
@@ -34,12 +34,12 @@ rule prepare_metadata:
 rule prepare_data:
     input:
         metadata=rules.prepare_metadata.output.images,
-        pixels=image_inputs,
-        files=image_files,
+        pixels=PLAN.image_inputs,
+        files=PLAN.image_files,
     output:
-        images=IMAGE_TABLE,
+        images=paths.IMAGE_TABLE,
     log:
-        f"{LOGS}/prepare_data.log",
+        f"{paths.LOGS}/prepare_data.log",
     conda:
         CONDA_ENV
     params:

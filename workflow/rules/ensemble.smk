@@ -1,17 +1,17 @@
 rule ensemble:
     input:
-        variants=[variants_file("val", arch) for arch in ARCHS],
+        variants=[paths.variants_file("val", arch) for arch in PLAN.archs],
     output:
         **table_outputs(["table7_ensembles"]),
-        predictions=ENSEMBLE_PREDICTIONS,
-        stacking=STACKING,
+        predictions=paths.ENSEMBLE_PREDICTIONS,
+        stacking=paths.STACKING,
     log:
-        f"{LOGS}/ensemble.log",
+        f"{paths.LOGS}/ensemble.log",
     conda:
         CONDA_ENV
     params:
-        archs=ARCHS,
-        controls=CONTROL_ARCHS,
+        archs=PLAN.archs,
+        controls=PLAN.control_archs,
         seed=config["seed"],
         settings=config["ensemble"],
         n_boot=config["uncertainty"]["n_boot"],
@@ -22,13 +22,13 @@ rule ensemble:
 rule table_ensemble_lime_vs_mpm:
     """Table 7b (§5.4): the ensembles' LIME vs MPM maps on the global test images."""
     input:
-        lime=ensemble_maps("lime"),
-        mpm=ensemble_maps("mpm"),
+        lime=PLAN.ensemble_maps("lime"),
+        mpm=PLAN.ensemble_maps("mpm"),
     output:
         **table_outputs(["table7b_ensemble_lime_vs_mpm"]),
-        per_image="results/ensemble/lime_vs_mpm.parquet",
+        per_image=paths.ENSEMBLE_LIME_VS_MPM,
     log:
-        f"{LOGS}/table_ensemble_lime_vs_mpm.log",
+        f"{paths.LOGS}/table_ensemble_lime_vs_mpm.log",
     conda:
         CONDA_ENV
     params:
@@ -43,12 +43,14 @@ rule ensemble_attributions:
     are the trained backbones' (the control's variants are not among the stacking weights).
     """
     input:
-        maps=lambda wc: method_maps(wc.method, "val", [wc.image], TRAINED_ARCHS),
+        maps=lambda wc: PLAN.method_maps(
+            wc.method, "val", [wc.image], PLAN.trained_archs
+        ),
         stacking=rules.ensemble.output.stacking,
     output:
-        ensemble_map_file(),
+        paths.ensemble_map_file(),
     log:
-        f"{LOGS}/ensemble_attributions/{{method}}_{{image}}.log",
+        f"{paths.LOGS}/ensemble_attributions/{{method}}_{{image}}.log",
     conda:
         CONDA_ENV
     script:
@@ -58,11 +60,11 @@ rule ensemble_attributions:
 rule table_ensemble_lime_fidelity:
     """Table 7c (§5.4): fidelity R² of the ensembles' LIME surrogates."""
     input:
-        lime=ensemble_maps("lime"),
+        lime=PLAN.ensemble_maps("lime"),
     output:
         **table_outputs(["table7c_ensemble_lime_fidelity"]),
     log:
-        f"{LOGS}/table_ensemble_lime_fidelity.log",
+        f"{paths.LOGS}/table_ensemble_lime_fidelity.log",
     conda:
         CONDA_ENV
     params:

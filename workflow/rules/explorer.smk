@@ -3,27 +3,24 @@ rule explorer:
     image, with the image's numbers; static files that work offline (authxai.explorer).
     """
     input:
-        unpack(explorer_inputs),
-        images=IMAGE_TABLE,
-        pixels=image_inputs(),
+        unpack(PLAN.explorer_inputs),
+        images=paths.IMAGE_TABLE,
+        pixels=PLAN.image_inputs(),
     output:
-        index="results/explorer/index.html",
-        script="results/explorer/explorer.js",
-        style="results/explorer/explorer.css",
-        data=directory("results/explorer/data"),
+        index=paths.EXPLORER["index"],
+        script=paths.EXPLORER["script"],
+        style=paths.EXPLORER["style"],
+        data=directory(paths.EXPLORER["data"]),
     log:
-        f"{LOGS}/explorer.log",
+        f"{paths.LOGS}/explorer.log",
     conda:
         CONDA_ENV
     resources:
         **job_resources(mem_mb=8000, runtime=120),
     params:
-        roles=EXPLORER_ROLES,
-        maps=EXPLORER_MAPS,
-        view={
-            "root": config["dataset"]["root"],
-            "preprocess": {arch: preprocess(arch) for arch in ARCHS},
-        },
+        roles=PLAN.explorer_roles(),
+        maps=PLAN.explorer_maps(),
+        view=PLAN.view(PLAN.archs),
         max_map_size=config["explorer"]["max_map_size"],
     script:
         "../scripts/explorer.py"

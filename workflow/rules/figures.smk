@@ -1,20 +1,21 @@
 rule figure:
     input:
-        unpack(figure_inputs),
-        pixels=figure_pixels,
+        unpack(PLAN.figure_files),
+        pixels=PLAN.figure_pixels,
     output:
-        pdf="results/figures/{figure}.pdf",
+        pdf=paths.figure_file(ext="pdf"),
         png=report(
-            "results/figures/{figure}.png",
+            paths.figure_file(ext="png"),
             caption=str(REPORT_DIR / "figure.rst"),
             category="Figures",
         ),
     log:
-        f"{LOGS}/figure_{{figure}}.log",
+        f"{paths.LOGS}/figure_{{figure}}.log",
     conda:
         CONDA_ENV
     params:
-        caption=lambda wc: caption(wc.figure),
-        view=figure_view,
+        caption=lambda wc: PLAN.caption_file(wc.figure).read_text(),
+        view=PLAN.figure_view,
+        inputs=PLAN.figure_inputs,
     script:
         "../scripts/figure.py"

@@ -1,14 +1,14 @@
 rule localization:
     """Every map of one method (variants, prototypes, ensembles) against the cue masks."""
     input:
-        maps=lambda wc: explained_maps(wc.method),
-        ensemble=lambda wc: ensemble_maps(wc.method),
+        maps=lambda wc: PLAN.explained_maps(wc.method),
+        ensemble=lambda wc: PLAN.ensemble_maps(wc.method),
         images=rules.prepare_data.output.images,
-        masks=image_inputs,
+        masks=PLAN.image_inputs,
     output:
-        localization_file(),
+        paths.localization_file(),
     log:
-        f"{LOGS}/localization/{{method}}.log",
+        f"{paths.LOGS}/localization/{{method}}.log",
     conda:
         CONDA_ENV
     params:
@@ -22,12 +22,12 @@ rule localization:
 rule table_localization:
     """Table 8: mean localization scores with bootstrap 95% CIs over images."""
     input:
-        [localization_file(m) for m in METHODS],
+        [paths.localization_file(m) for m in PLAN.methods],
     output:
         **table_outputs(["table8_localization"]),
-        summary="results/localization/summary.parquet",
+        summary=paths.LOCALIZATION_SUMMARY,
     log:
-        f"{LOGS}/table_localization.log",
+        f"{paths.LOGS}/table_localization.log",
     conda:
         CONDA_ENV
     params:

@@ -2,13 +2,13 @@ rule make_splits:
     input:
         images=rules.prepare_metadata.output.images,
     output:
-        splits=SPLITS,
+        splits=paths.SPLITS,
     log:
-        f"{LOGS}/make_splits.log",
+        f"{paths.LOGS}/make_splits.log",
     conda:
         CONDA_ENV
     params:
-        seeds=SEEDS,
+        seeds=PLAN.seeds,
         n_bins=config["splits"]["n_bins"],
         seed=config["seed"],
     script:
@@ -19,22 +19,22 @@ rule extract_features:
     """One pass of every image through the frozen trunk: the only full-backbone rule."""
     input:
         images=rules.prepare_data.output.images,
-        pixels=image_inputs,
-        weights=weights_input,
+        pixels=PLAN.image_inputs,
+        weights=PLAN.weights_input,
     output:
-        features=features_file(),
+        features=paths.features_file(),
     log:
-        f"{LOGS}/extract_features/{{arch}}.log",
+        f"{paths.LOGS}/extract_features/{{arch}}.log",
     benchmark:
-        benchmark_file("extract_features", "{arch}")
+        paths.benchmark_file("extract_features", "{arch}")
     priority: PRIORITY["models"]
     conda:
         CONDA_ENV
-    threads: TORCH_THREADS["features"]
+    threads: PLAN.torch_threads["features"]
     resources:
-        **job_resources(mem_mb=32000, runtime=120, gpu=GPU),
+        **job_resources(mem_mb=32000, runtime=120, gpu=PLAN.gpu),
     params:
-        **backbone_params("features"),
+        **PLAN.backbone_params("features"),
         batch_size=config["models"]["batch_size"],
     script:
         "../scripts/extract_features.py"
@@ -49,60 +49,54 @@ rule train_head:
         splits=rules.make_splits.output.splits,
         images=rules.prepare_metadata.output.images,
     output:
-        heads=expand(
-            "results/models/{{experiment}}/{{arch}}/seed{seed}/head.safetensors",
-            seed=SEEDS,
-        ),
-        histories=expand(
-            "results/models/{{experiment}}/{{arch}}/seed{seed}/history.parquet",
-            seed=SEEDS,
-        ),
+        heads=[paths.head_file(seed=seed) for seed in PLAN.seeds],
+        histories=[paths.history_file(seed=seed) for seed in PLAN.seeds],
     log:
-        f"{LOGS}/train_head/{{experiment}}_{{arch}}.log",
+        f"{paths.LOGS}/train_head/{{experiment}}_{{arch}}.log",
     benchmark:
-        benchmark_file("train_head", "{experiment}_{arch}")
+        paths.benchmark_file("train_head", "{experiment}_{arch}")
     priority: PRIORITY["models"]
     conda:
         CONDA_ENV
-    threads: TORCH_THREADS["heads"]
+    threads: PLAN.torch_threads["heads"]
     resources:
         **job_resources(mem_mb=8000, runtime=120),
     params:
-        seeds=SEEDS,
+        seeds=PLAN.seeds,
         training=config["training"],
-        torch_threads=TORCH_THREADS["heads"],
+        torch_threads=PLAN.torch_threads["heads"],
     script:
         "../scripts/train_head.py"
 
 
 rule evaluate:
     input:
-        heads=lambda wc: head_files("exp12", wc.arch),
+        heads=lambda wc: PLAN.head_files("exp12", wc.arch),
         features=rules.extract_features.output.features,
         splits=rules.make_splits.output.splits,
         images=rules.prepare_metadata.output.images,
     output:
-        predictions="results/predictions/{arch}.parquet",
-        metrics="results/evaluation/{arch}.parquet",
+        predictions=paths.predictions_file(),
+        metrics=paths.evaluation_file(),
     log:
-        f"{LOGS}/evaluate/{{arch}}.log",
+        f"{paths.LOGS}/evaluate/{{arch}}.log",
     conda:
         CONDA_ENV
     params:
-        seeds=SEEDS,
+        seeds=PLAN.seeds,
     script:
         "../scripts/evaluate.py"
 
 
 rule table_experiment1:
     input:
-        metrics=expand(rules.evaluate.output.metrics, arch=ARCHS),
-        predictions=expand(rules.evaluate.output.predictions, arch=ARCHS),
+        metrics=expand(rules.evaluate.output.metrics, arch=PLAN.archs),
+        predictions=expand(rules.evaluate.output.predictions, arch=PLAN.archs),
         reliability=rules.psychometrics.output.reliability,
     output:
         **table_outputs(EXPERIMENT1_TABLES),
     log:
-        f"{LOGS}/table_experiment1.log",
+        f"{paths.LOGS}/table_experiment1.log",
     conda:
         CONDA_ENV
     params:

@@ -3,10 +3,10 @@ rule psychometrics:
         images=rules.prepare_metadata.output.images,
         ratings=rules.prepare_metadata.output.ratings,
     output:
-        **{name: f"results/psychometrics/{name}.parquet" for name in PSYCHOMETRICS},
+        **{name: paths.psychometrics_file(name) for name in PSYCHOMETRICS},
         **table_outputs(["psychometrics"]),
     log:
-        f"{LOGS}/psychometrics.log",
+        f"{paths.LOGS}/psychometrics.log",
     conda:
         CONDA_ENV
     params:

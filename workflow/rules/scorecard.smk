@@ -2,39 +2,41 @@ rule sanity:
     """Adebayo et al. sanity checks of every method on one variant of one architecture."""
     input:
         images=rules.prepare_data.output.images,
-        pixels=image_inputs,
-        weights=weights_input,
-        heads=lambda wc: head_files(
-            REGIME_EXPERIMENT["test"], wc.arch, [config["sanity"]["variant"]]
+        pixels=PLAN.image_inputs,
+        weights=PLAN.weights_input,
+        heads=lambda wc: PLAN.head_files(
+            PLAN.regime_experiment["test"], wc.arch, [config["sanity"]["variant"]]
         ),
-        pruning=lambda wc: pruning_files("test", wc.arch, [config["sanity"]["variant"]]),
+        pruning=lambda wc: paths.pruning_files(
+            "test", wc.arch, [config["sanity"]["variant"]]
+        ),
         features=rules.extract_features.output.features,
         splits=rules.make_splits.output.splits,
         metadata=rules.prepare_metadata.output.images,
     output:
-        similarity=sanity_file(),
-        maps=sanity_file(kind="_maps"),
+        similarity=paths.sanity_file(),
+        maps=paths.sanity_file(kind="_maps"),
     log:
-        f"{LOGS}/sanity/{{arch}}.log",
+        f"{paths.LOGS}/sanity/{{arch}}.log",
     benchmark:
-        benchmark_file("sanity", "{arch}")
+        paths.benchmark_file("sanity", "{arch}")
     priority: PRIORITY["sanity"]
     conda:
         CONDA_ENV
-    threads: TORCH_THREADS["attribution"]
+    threads: PLAN.torch_threads["attribution"]
     resources:
-        **job_resources(mem_mb=32000, runtime=120, gpu=GPU),
+        **job_resources(mem_mb=32000, runtime=120, gpu=PLAN.gpu),
     params:
-        **backbone_params("attribution"),
-        methods={m: config["attribution"][m] for m in METHODS},
+        **PLAN.backbone_params("attribution"),
+        methods={m: config["attribution"][m] for m in PLAN.methods},
         precisions={
             m: METHOD_REGISTRY[m].precision(config["attribution"]["precision"])
-            for m in METHODS
+            for m in PLAN.methods
         },
         sanity=config["sanity"],
         seed=config["seed"],
-        experiment=REGIME_EXPERIMENT.get("test"),
-        explain=SANITY_IMAGES,
+        experiment=PLAN.regime_experiment.get("test"),
+        explain=PLAN.sanity_images,
         training=config["training"],
     script:
         "../scripts/sanity.py"
@@ -44,35 +46,33 @@ rule faithfulness:
     """Deletion/insertion curves of each variant's own map, every method, on one architecture
     (Experiment 2 explanation images): one model load for the three methods."""
     input:
-        maps=lambda wc: [
-            path
-            for method in METHODS
-            for path in method_maps(method, "test", FAITHFULNESS_IMAGES, [wc.arch])
-        ],
+        maps=PLAN.faithfulness_maps,
         images=rules.prepare_data.output.images,
-        pixels=image_inputs,
-        weights=weights_input,
-        heads=lambda wc: head_files(
-            REGIME_EXPERIMENT["test"], wc.arch, FAITHFULNESS_VARIANTS
+        pixels=PLAN.image_inputs,
+        weights=PLAN.weights_input,
+        heads=lambda wc: PLAN.head_files(
+            PLAN.regime_experiment["test"], wc.arch, PLAN.faithfulness_variants
         ),
-        pruning=lambda wc: pruning_files("test", wc.arch, FAITHFULNESS_VARIANTS),
+        pruning=lambda wc: paths.pruning_files(
+            "test", wc.arch, PLAN.faithfulness_variants
+        ),
     output:
-        faithfulness_file(),
+        paths.faithfulness_file(),
     log:
-        f"{LOGS}/faithfulness/{{arch}}.log",
+        f"{paths.LOGS}/faithfulness/{{arch}}.log",
     benchmark:
-        benchmark_file("faithfulness", "{arch}")
+        paths.benchmark_file("faithfulness", "{arch}")
     priority: PRIORITY["faithfulness"]
     conda:
         CONDA_ENV
-    threads: TORCH_THREADS["attribution"]
+    threads: PLAN.torch_threads["attribution"]
     resources:
-        **job_resources(mem_mb=16000, runtime=60 * len(METHODS), gpu=GPU),
+        **job_resources(mem_mb=16000, runtime=60 * len(PLAN.methods), gpu=PLAN.gpu),
     params:
-        **backbone_params("attribution"),
+        **PLAN.backbone_params("attribution"),
         settings=config["faithfulness"],
-        images=FAITHFULNESS_IMAGES,
-        seeds={method: faithfulness_seeds(method) for method in METHODS},
+        images=PLAN.faithfulness_images,
+        seeds={method: PLAN.faithfulness_seeds(method) for method in PLAN.methods},
     script:
         "../scripts/faithfulness.py"
 
@@ -80,25 +80,25 @@ rule faithfulness:
 rule scorecard:
     """Table 9 and the report's scorecard: consistency, localization, sanity, faithfulness."""
     input:
-        unpack(scorecard_inputs),
+        unpack(PLAN.scorecard_inputs),
     output:
         **table_outputs(["table9_scorecard"]),
         reading=report(
-            "results/scorecard/scorecard.html",
-            caption=caption_file("scorecard"),
+            paths.SCORECARD["reading"],
+            caption=PLAN.caption_file("scorecard"),
             category="Scorecard",
         ),
-        markdown="results/scorecard/scorecard.md",
-        across_pairs="results/scorecard/across_pairs.csv",
-        relations=SCORECARD_RELATIONS,
+        markdown=paths.SCORECARD["markdown"],
+        across_pairs=paths.SCORECARD["across_pairs"],
+        relations=paths.SCORECARD_RELATIONS,
     log:
-        f"{LOGS}/scorecard.log",
+        f"{paths.LOGS}/scorecard.log",
     conda:
         CONDA_ENV
     params:
         sanity=config["sanity"],
         n_boot=config["uncertainty"]["n_boot"],
         seed=config["seed"],
-        controls=CONTROL_ARCHS,
+        controls=PLAN.control_archs,
     script:
         "../scripts/scorecard.py"

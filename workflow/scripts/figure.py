@@ -6,9 +6,10 @@ from authxai.workflow import run_script
 
 
 def main(smk):
-    inputs = {name: path for name, path in smk.input.items() if name != "pixels"}
+    # the inputs as the figure declares them (grouped by method, architecture or image); the
+    # same files are the rule's named inputs
     view = ModelView.from_params(smk.params.view) if smk.params.view else None
-    fig = draw_figure(smk.wildcards.figure, inputs, view)
+    fig = draw_figure(smk.wildcards.figure, smk.params.inputs, view)
     save_figure(fig, [smk.output.pdf, smk.output.png], smk.config)
 
 

@@ -92,10 +92,10 @@ class Method:
     resources: Mapping[str, int] = field(default_factory=lambda: {"mem_mb": 16000, "runtime": 5})
 
     def __post_init__(self) -> None:
-        # the name is a rule name, a folder under results/attributions/ and the part of figure
-        # input keys (ensemble_<method>_<i>) that figures split on "_"
-        if not re.fullmatch(r"[a-z][a-z0-9]*", self.name):
-            raise ValueError(f"method name {self.name!r}: use lower-case letters and digits only")
+        # the name is a rule name, a folder under results/attributions/ and a config key (no
+        # name is split apart again: figures get their inputs grouped by method)
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
+            raise ValueError(f"method name {self.name!r}: use lower-case letters, digits and _ only")
 
     @property
     def within_table_name(self) -> str:

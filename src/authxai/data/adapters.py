@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from authxai.data.kinds import get_kind, kind_of
 from authxai.data.synthetic import NON_REALISTIC_COMBOS, StudySettings, plan_study
 from authxai.errors import InputError, fail
 from authxai.psychometrics import DIMENSIONS, mos_from_ratings, zscore_ratings
 from authxai.tables import USER_COLUMNS, Column, TableSchema, column_name, first_bad, locate, read_delimited
-from authxai.workflow import SYNTHETIC_COMBOS
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ def load_table_dataset(spec: dict, base: Path) -> tuple[pd.DataFrame, pd.DataFra
     images = RAW_IMAGES.check(images, images_path)
     check_paths(images, root, images_path, ("path", "cue_mask_path"))
     combos = exclusion_combos(spec.get("exclusion"), base)
-    if spec.get("kind") != "synthetic":  # the embedded study's list is its generator's own
+    if not kind_of(spec).rendered:  # a rendered study's list is its generator's own
         check_combos_match(images, combos, images_path)
     return table_dataset(images, raw, spec, combos, images_path, ratings_path)
 
@@ -304,11 +304,12 @@ def metadata_for_dag(dataset: dict, synthetic: dict, base: Path | str = ".") -> 
     The embedded study is planned in memory (the same pure function ``synthesize_study``
     renders); other datasets read their metadata files, which exist before the run.
     """
-    if dataset["kind"] != "synthetic":
+    kind = kind_of(dataset)
+    if not kind.rendered:
         return load_metadata(dataset, base)
     images, raw = plan_study(StudySettings(**synthetic))
-    # the generator's own list (what synthesize_study writes to SYNTHETIC_COMBOS) + the user's
-    exclusion = {k: v for k, v in dataset.get("exclusion", {}).items() if v != SYNTHETIC_COMBOS}
+    # the generator's own list (what synthesize_study writes to the kind's combos_file) + the user's
+    exclusion = {k: v for k, v in dataset.get("exclusion", {}).items() if v != kind.combos_file}
     user = exclusion_combos(exclusion, Path(base))
     check_combos_match(images, user)
     return table_dataset(images, raw, dataset, set(NON_REALISTIC_COMBOS) | set(user))
@@ -389,22 +390,27 @@ def mos_files(mos_dir: Path) -> list[Path]:
     return [Path(mos_dir) / f"mosz{k}.mat" for k in range(1, len(DIMENSIONS) + 1)]
 
 
+def table_dataset_files(spec: dict, base: Path) -> list[Path]:
+    """The files :func:`load_table_dataset` reads (its images and ratings tables)."""
+    return list(table_files(spec, base / spec["root"]))
+
+
+def aigciqa2023_files(spec: dict, base: Path) -> list[Path]:
+    """The files :func:`load_aigciqa2023` reads (the MOS table, raw ratings and .mat MOS if set)."""
+    root = base / spec["root"]
+    files = [base / spec["table"]]
+    files += [root / spec["ratings"]] if spec.get("ratings") else []
+    return files + (mos_files(root / spec["mos_dir"]) if spec.get("mos_dir") else [])
+
+
 def dataset_files(spec: dict, base: Path | str = ".") -> list[Path]:
     """Every file the ``dataset`` block's adapter reads (not the images): the workflow declares
     them as inputs of the data stage, so an edit to any of them reruns it."""
-    base, root = Path(base), Path(base) / spec["root"]
-    if spec["kind"] == "aigciqa2023":
-        files = [base / spec["table"]]
-        files += [root / spec["ratings"]] if spec.get("ratings") else []
-        files += mos_files(root / spec["mos_dir"]) if spec.get("mos_dir") else []
-    else:
-        files = list(table_files(spec, root))
+    base = Path(base)
+    files = kind_of(spec).files(spec, base)
     if spec.get("exclusion", {}).get("combos_file"):
         files.append(base / spec["exclusion"]["combos_file"])
     return files
-
-
-LOADERS = {"table": load_table_dataset, "synthetic": load_table_dataset, "aigciqa2023": load_aigciqa2023}
 
 
 def load_metadata(spec: dict, base: Path | str = ".") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -412,10 +418,7 @@ def load_metadata(spec: dict, base: Path | str = ".") -> tuple[pd.DataFrame, pd.
 
     Cheap: opens no image. Raises :class:`InputError` with one line on any malformed input.
     """
-    kind = spec.get("kind")
-    if kind not in LOADERS:
-        raise InputError(f"config dataset.kind = {kind!r} is not one of {sorted(LOADERS)}")
-    return LOADERS[kind](spec, Path(base))
+    return get_kind(spec.get("kind")).load(spec, Path(base))
 
 
 #: Pillow's 16-bit grey modes (a 16-bit grey PNG opens as one of them); "I" is 32-bit integer

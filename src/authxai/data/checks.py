@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from authxai.data.kinds import kind_of
 from authxai.errors import InputError
 from authxai.splits import EXPERIMENTS, REGIMES, split_sizes
 
@@ -92,5 +93,5 @@ def check_study(images: pd.DataFrame, ratings: pd.DataFrame, config: dict) -> No
             mos_only = " (or unset dataset.ratings to use the published MOS only)"
             raise InputError(
                 f"dataset.ratings: {dim} ratings from {n} participant; split-half reliability needs at least 2 — "
-                "add participants' ratings" + (mos_only if config["dataset"]["kind"] == "aigciqa2023" else "")
+                "add participants' ratings" + (mos_only if kind_of(config["dataset"]).published_mos else "")
             )

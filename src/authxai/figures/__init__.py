@@ -1,4 +1,5 @@
-"""Figures of the study: a registry from figure name to a function drawing it.
+"""Figures of the study: a registry from figure name to its drawing function and the inputs
+it declares (:class:`Figure`; the workflow's plan asks every entry which figures a run draws).
 
 Each figure function takes a dict of input paths and returns a matplotlib Figure; figures
 with photo panels also take a :class:`~authxai.figures.common.ModelView` (``view``: the dataset
@@ -7,42 +8,54 @@ it. :func:`draw_figure` calls either kind; :func:`authxai.figures.common.save_fi
 the figure as PDF and PNG atomically.
 """
 
+from __future__ import annotations
+
 import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from authxai.errors import InputError
-from authxai.figures.attribution import fig_examples, figA2_lime_tessellation
+from authxai.figures import attribution, consistency, models, psychometrics, scorecard
 from authxai.figures.common import ModelView
-from authxai.figures.consistency import (
-    fig3_across_arch,
-    fig4_across_examples,
-    fig5_ensemble_maps,
-    fig6_consistency_vs_localization,
-    fig_seed_grid,
-    figA3_across_range,
-    figA4_across_iou,
-)
-from authxai.figures.models import fig_pred_vs_obs
-from authxai.figures.psychometrics import fig2_psychometrics, figA1_kept_vs_removed
-from authxai.figures.scorecard import fig7_sanity_checks, fig8_faithfulness, fig9_scorecard_forest
 from authxai.workflow import registered_name
 
-#: Figure name (or prefix, for per-architecture figures such as fig_pred_vs_obs_<arch>) -> drawer.
+if TYPE_CHECKING:
+    from authxai.plan import Plan
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure: its drawing function and what it reads, declared beside it.
+
+    ``inputs(plan)`` maps each figure file this entry draws for a run (one, one per
+    architecture or method, or none where the run has no such results) to the named inputs
+    ``draw`` reads: a path, or paths grouped by method, architecture or image (dicts and
+    lists), so nothing is encoded in the names. ``draw(inputs)`` (or ``draw(inputs, view)``
+    for figures with photo panels) returns a matplotlib Figure.
+    """
+
+    draw: Callable[..., Any]
+    inputs: Callable[[Plan], dict[str, dict[str, Any]]]
+
+
+#: Figure name (or prefix, for per-architecture figures such as fig_pred_vs_obs_<arch>) -> entry.
 FIGURES = {
-    "fig2_psychometrics": fig2_psychometrics,
-    "figA1_kept_vs_removed": figA1_kept_vs_removed,
-    "fig_pred_vs_obs": fig_pred_vs_obs,
-    "fig_examples": fig_examples,
-    "figA2_lime_tessellation": figA2_lime_tessellation,
-    "fig3_across_arch": fig3_across_arch,
-    "figA3_across_range": figA3_across_range,
-    "figA4_across_iou": figA4_across_iou,
-    "fig4_across_examples": fig4_across_examples,
-    "fig5_ensemble_maps": fig5_ensemble_maps,
-    "fig6_consistency_vs_localization": fig6_consistency_vs_localization,
-    "fig7_sanity_checks": fig7_sanity_checks,
-    "fig8_faithfulness": fig8_faithfulness,
-    "fig9_scorecard_forest": fig9_scorecard_forest,
-    "fig_seed_grid": fig_seed_grid,
+    "fig2_psychometrics": Figure(psychometrics.fig2_psychometrics, psychometrics.fig2_inputs),
+    "figA1_kept_vs_removed": Figure(psychometrics.figA1_kept_vs_removed, psychometrics.figA1_inputs),
+    "fig_pred_vs_obs": Figure(models.fig_pred_vs_obs, models.fig_pred_vs_obs_inputs),
+    "fig_examples": Figure(attribution.fig_examples, attribution.fig_examples_inputs),
+    "figA2_lime_tessellation": Figure(attribution.figA2_lime_tessellation, attribution.figA2_inputs),
+    "fig3_across_arch": Figure(consistency.fig3_across_arch, consistency.fig3_inputs),
+    "figA3_across_range": Figure(consistency.figA3_across_range, consistency.figA3_inputs),
+    "figA4_across_iou": Figure(consistency.figA4_across_iou, consistency.figA4_inputs),
+    "fig4_across_examples": Figure(consistency.fig4_across_examples, consistency.fig4_inputs),
+    "fig6_consistency_vs_localization": Figure(consistency.fig6_consistency_vs_localization, consistency.fig6_inputs),
+    "fig7_sanity_checks": Figure(scorecard.fig7_sanity_checks, scorecard.fig7_inputs),
+    "fig9_scorecard_forest": Figure(scorecard.fig9_scorecard_forest, scorecard.fig9_inputs),
+    "fig8_faithfulness": Figure(scorecard.fig8_faithfulness, scorecard.fig8_inputs),
+    "fig_seed_grid": Figure(consistency.fig_seed_grid, consistency.fig_seed_grid_inputs),
+    "fig5_ensemble_maps": Figure(consistency.fig5_ensemble_maps, consistency.fig5_inputs),
 }
 
 
@@ -51,10 +64,10 @@ def figure_function(name: str):
     key = registered_name(name, FIGURES)
     if key is None:
         raise KeyError(f"no figure named {name!r}; registered: {sorted(FIGURES)}")
-    return FIGURES[key]
+    return FIGURES[key].draw
 
 
-def draw_figure(name: str, inputs: dict[str, str], view: ModelView | None = None):
+def draw_figure(name: str, inputs: dict[str, Any], view: ModelView | None = None):
     """Figure ``name`` drawn from ``inputs``; figures with photo panels also get ``view``."""
     draw = figure_function(name)
     if "view" not in inspect.signature(draw).parameters:
@@ -67,4 +80,4 @@ def draw_figure(name: str, inputs: dict[str, str], view: ModelView | None = None
     return draw(inputs, view)
 
 
-__all__ = ["FIGURES", "ModelView", "draw_figure", "figure_function"]
+__all__ = ["FIGURES", "Figure", "ModelView", "draw_figure", "figure_function"]

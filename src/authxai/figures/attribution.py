@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 
 from authxai.attribution.maps import map_array, segments_array
 from authxai.attribution.methods import METHODS
 from authxai.figures.common import ModelView, first_variant, image_table, new_figure, outline_cues, photo_panel
+from authxai.plan import paths
+
+if TYPE_CHECKING:
+    from authxai.plan import Plan
 
 
 def _superpixel_borders(ax, segments: np.ndarray, colour: tuple[float, float, float], alpha: float) -> None:
@@ -32,12 +38,31 @@ def _signed(ax, values: np.ndarray, title: str, fig, cues: np.ndarray | None = N
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
 
 
-def fig_examples(inputs: dict[str, str], view: ModelView):
+def _example_table(plan: Plan, method: str, arch: str) -> str:
+    """The attribution table of the first explained image of the first regime (the examples
+    show its first image)."""
+    regime = plan.regimes[0]
+    chunk = plan.chunk_of[regime][plan.explained_test_images[regime][0]]
+    return paths.attribution_file(method, regime, arch, chunk)
+
+
+def fig_examples_inputs(plan: Plan) -> dict[str, dict]:
+    """One figure per architecture: the photos and every method's maps of the example image."""
+    return {
+        f"fig_examples_{arch}": {
+            "images": paths.IMAGE_TABLE,
+            "maps": {m: _example_table(plan, m, arch) for m in plan.methods},
+        }
+        for arch in plan.archs
+    }
+
+
+def fig_examples(inputs: dict, view: ModelView):
     """Image as the model saw it (planted cues outlined), then each method's panels of its
     first explained variant (:meth:`authxai.attribution.methods.Method.map_panels`: Grad-CAM,
     MPM per scale and their mean, LIME with superpixel borders). The seed is in the photo's
     title when every method shows the same one, else in each panel's."""
-    rows = {m: first_variant(inputs[m]) for m in METHODS if m in inputs}
+    rows = {m: first_variant(inputs["maps"][m]) for m in METHODS if m in inputs["maps"]}
     seeds = {int(row["seed"]) for row in rows.values()}
     panels = [
         (panel, "" if len(seeds) == 1 else f", seed {row['seed']}")
@@ -56,6 +81,15 @@ def fig_examples(inputs: dict[str, str], view: ModelView):
         if panel.segments is not None:
             _superpixel_borders(ax, panel.segments, (0.2, 0.2, 0.2), alpha=0.5)
     return fig
+
+
+def figA2_inputs(plan: Plan) -> dict[str, dict]:
+    """Where LIME runs: the photos and its maps of the example image on the first architecture."""
+    if "lime" not in plan.methods:
+        return {}
+    return {
+        "figA2_lime_tessellation": {"images": paths.IMAGE_TABLE, "lime": _example_table(plan, "lime", plan.archs[0])}
+    }
 
 
 def figA2_lime_tessellation(inputs: dict[str, str], view: ModelView):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import textwrap
 from string import ascii_uppercase
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,16 +17,39 @@ from authxai.consistency import across_matrix, across_matrix_ci, agreement_colum
 from authxai.figures.attribution import _signed
 from authxai.figures.common import ModelView, first_variant, image_table, new_figure, panel_label, photo_panel
 from authxai.models.backbones import arch_label
+from authxai.plan import paths
 from authxai.statistics import format_ci, relation
 from authxai.tables import read_parquet
+
+if TYPE_CHECKING:
+    from authxai.plan import Plan
 
 #: Panel order: the registry's (the paper's Figure 3: (A) Grad-CAM, (B) MPM, (C) LIME).
 METHOD_ORDER = tuple(METHODS)
 METHOD_LABEL = {name: method.label for name, method in METHODS.items()}
 
 
-def _across(inputs: dict[str, str]) -> dict[str, pd.DataFrame]:
-    return {m: read_parquet(inputs[m]) for m in METHOD_ORDER if m in inputs}
+def _across(inputs: dict) -> dict[str, pd.DataFrame]:
+    return {m: read_parquet(inputs["across"][m]) for m in METHOD_ORDER if m in inputs["across"]}
+
+
+def across_inputs(plan: Plan) -> dict[str, dict]:
+    """Figures 3, A.3 and A.4 read each method's across-architecture agreement (where there is one)."""
+    if not plan.across_methods:
+        return {}
+    return {"across": {m: paths.across_file(m) for m in plan.across_methods}}
+
+
+def fig3_inputs(plan: Plan) -> dict[str, dict]:
+    return {"fig3_across_arch": inputs} if (inputs := across_inputs(plan)) else {}
+
+
+def figA3_inputs(plan: Plan) -> dict[str, dict]:
+    return {"figA3_across_range": inputs} if (inputs := across_inputs(plan)) else {}
+
+
+def figA4_inputs(plan: Plan) -> dict[str, dict]:
+    return {"figA4_across_iou": inputs} if (inputs := across_inputs(plan)) else {}
 
 
 def _archs(across: pd.DataFrame) -> list[str]:
@@ -57,7 +81,7 @@ def _matrix(
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
 
 
-def fig3_across_arch(inputs: dict[str, str]):
+def fig3_across_arch(inputs: dict):
     """Mean over images of the prototype correlation per pair of architectures and method."""
     across = _across(inputs)
     fig, axes = new_figure(len(across), width=3.8, height=3.4)
@@ -76,7 +100,7 @@ def fig3_across_arch(inputs: dict[str, str]):
     return fig
 
 
-def figA3_across_range(inputs: dict[str, str]):
+def figA3_across_range(inputs: dict):
     """Minimum (top) and maximum (bottom) over images of the prototype correlation."""
     across = _across(inputs)
     fig, axes = new_figure(len(across), width=3.8, height=3.4, nrows=2)
@@ -93,7 +117,7 @@ def figA3_across_range(inputs: dict[str, str]):
     return fig
 
 
-def figA4_across_iou(inputs: dict[str, str]):
+def figA4_across_iou(inputs: dict):
     """Top-p% IoU of the prototypes (rows p = 5, 15, 25 %), averaged over images."""
     across = _across(inputs)
     fractions = [c for c in agreement_columns(next(iter(across.values()))) if c != "pearson"]
@@ -106,7 +130,15 @@ def figA4_across_iou(inputs: dict[str, str]):
     return fig
 
 
-def fig4_across_examples(inputs: dict[str, str], view: ModelView):
+def fig4_inputs(plan: Plan) -> dict[str, dict]:
+    """Figure 4 also reads the photos and each method's prototypes."""
+    if not plan.across_methods:
+        return {}
+    prototypes = {m: paths.across_file(m, "prototypes") for m in plan.across_methods}
+    return {"fig4_across_examples": {"images": paths.IMAGE_TABLE, **across_inputs(plan), "prototypes": prototypes}}
+
+
+def fig4_across_examples(inputs: dict, view: ModelView):
     """Per method, the image with the highest and the lowest mean across-architecture
     prototype correlation (as the first architecture saw it, planted cues outlined), with every
     architecture's prototype."""
@@ -116,7 +148,7 @@ def fig4_across_examples(inputs: dict[str, str], view: ModelView):
     fig, axes = new_figure(1 + len(archs), width=2.3, height=2.3, nrows=2 * len(across))
     for k, (method, table) in enumerate(across.items()):
         per_image = table.groupby("image_id")["pearson"].mean().sort_values()
-        protos = read_parquet(inputs[f"prototypes_{method}"]).set_index(["image_id", "arch"])
+        protos = read_parquet(inputs["prototypes"][method]).set_index(["image_id", "arch"])
         for r, (label, image) in enumerate((("highest", per_image.index[-1]), ("lowest", per_image.index[0]))):
             row = axes[2 * k + r]
             title = f"{METHOD_LABEL[method]} {label}\n{image}: mean r {per_image[image]:.2f}"
@@ -127,20 +159,37 @@ def fig4_across_examples(inputs: dict[str, str], view: ModelView):
     return fig
 
 
-def fig5_ensemble_maps(inputs: dict[str, str], view: ModelView):
+def fig5_inputs(plan: Plan) -> dict[str, dict]:
+    """Figure 5, where there are ensemble maps: per method, the ensembles' maps of the first two
+    global test images (``ensemble``) and every architecture's tables of them (``single``)."""
+    if not plan.ensemble_methods:
+        return {}
+    shown = plan.explained_test_images["val"][:2]
+    return {
+        "fig5_ensemble_maps": {
+            "images": paths.IMAGE_TABLE,
+            "predictions": paths.ENSEMBLE_PREDICTIONS,
+            "ensemble": {m: plan.ensemble_maps(m)[:2] for m in plan.ensemble_methods},
+            "single": {
+                m: {arch: [plan.method_maps(m, "val", [image], [arch])[0] for image in shown] for arch in plan.archs}
+                for m in plan.ensemble_methods
+            },
+        }
+    }
+
+
+def fig5_ensemble_maps(inputs: dict, view: ModelView):
     """Per global-test image: the photo (as the first architecture saw it, planted cues
     outlined), bagging and stacking maps per method, and seed 0 of every single architecture."""
-    ensemble_keys = sorted(k for k in inputs if k.startswith("ensemble_"))
-    methods = sorted({k.split("_")[1] for k in ensemble_keys}, key=METHOD_ORDER.index)
-    images = sorted({int(k.rsplit("_", 1)[1]) for k in ensemble_keys})
-    singles = {k: inputs[k] for k in inputs if k.startswith("single_")}
-    archs = sorted({k.split("_", 2)[2].rsplit("_", 1)[0] for k in singles})
+    methods = [m for m in METHOD_ORDER if m in inputs["ensemble"]]
+    images = range(max(len(tables) for tables in inputs["ensemble"].values()))
+    archs = sorted(inputs["single"][methods[0]])
     photos = image_table(inputs["images"])
     fig, axes = new_figure(1 + 2 + len(archs), width=2.3, height=2.3, nrows=len(images) * len(methods))
     r = 0
     for i in images:
         for method in methods:
-            ens = read_parquet(inputs[f"ensemble_{method}_{i}"]).set_index("kind")
+            ens = read_parquet(inputs["ensemble"][method][i]).set_index("kind")
             row = axes[r]
             first = ens.iloc[0]
             title = f"{first['image_id']}\n{METHOD_LABEL[method]}"
@@ -152,7 +201,7 @@ def fig5_ensemble_maps(inputs: dict[str, str], view: ModelView):
                 label = f"{kind} ({first['n_variants']} variants){extra}"
                 _signed(row[1 + j], map_array(ens.loc[kind]), label, fig, cues[archs[0]])
             for j, arch in enumerate(archs):
-                single = first_variant(singles[f"single_{method}_{arch}_{i}"], first["image_id"])
+                single = first_variant(inputs["single"][method][arch][i], first["image_id"])
                 label = f"{arch_label(arch)} seed {single['seed']}"
                 _signed(row[3 + j], map_array(single), label, fig, cues[arch])
             r += 1
@@ -172,19 +221,36 @@ def _relation_labels(inputs: dict[str, str], method: str) -> dict[str, str]:
     }
 
 
-def fig6_consistency_vs_localization(inputs: dict[str, str]):
+def fig6_inputs(plan: Plan) -> dict[str, dict]:
+    """Figure 6, on images with planted cues: each method's within-architecture consistency and
+    localization, and the scorecard's relations where there is a scorecard."""
+    if not (plan.localization and plan.within_methods):
+        return {}
+    inputs = {
+        "within": {m: paths.within_file(m) for m in plan.within_methods},
+        "localization": {m: paths.localization_file(m) for m in plan.within_methods},
+    }
+    return {
+        "fig6_consistency_vs_localization": {
+            **inputs,
+            **({"relations": paths.SCORECARD_RELATIONS} if plan.scorecard else {}),
+        }
+    }
+
+
+def fig6_consistency_vs_localization(inputs: dict):
     """Does agreement imply correctness? Per image and architecture, the variants' within-
     architecture consistency (mean pairwise r) against how well their maps find the planted
     cue (mean AUROC over variants; 0.5 = chance); each trained architecture's r over its images
     in the legend, the control's points grey (the null, no r)."""
-    methods = [m for m in METHOD_ORDER if f"within_{m}" in inputs]
+    methods = [m for m in METHOD_ORDER if m in inputs["within"]]
     fig, axes = new_figure(len(methods), width=3.8, height=3.6)
     for k, method in enumerate(methods):
         ax = axes[0, k]
-        loc = read_parquet(inputs[f"localization_{method}"])
+        loc = read_parquet(inputs["localization"][method])
         loc = loc[(loc["kind"] == "variant") & (loc["regime"] == "test")]
         per_image = loc.groupby(["arch", "image_id"], as_index=False)["auroc"].mean()
-        merged = read_parquet(inputs[f"within_{method}"]).merge(per_image, on=["arch", "image_id"])
+        merged = read_parquet(inputs["within"][method]).merge(per_image, on=["arch", "image_id"])
         labels = _relation_labels(inputs, method)
         for arch, sub in merged.groupby("arch", sort=True):
             control = bool(labels) and arch not in labels
@@ -205,14 +271,26 @@ def fig6_consistency_vs_localization(inputs: dict[str, str]):
     return fig
 
 
-def fig_seed_grid(inputs: dict[str, str], view: ModelView):
+def fig_seed_grid_inputs(plan: Plan) -> dict[str, dict]:
+    """One figure per method with within-architecture consistency: every seed of the first
+    architecture on its most and least consistent test image (``maps``: the tables holding them)."""
+    return {
+        f"fig_seed_grid_{method}": {
+            "images": paths.IMAGE_TABLE,
+            "within": paths.within_file(method),
+            "maps": plan.method_maps(method, "test", plan.explained_test_images["test"], plan.archs[:1]),
+        }
+        for method in plan.within_methods
+    }
+
+
+def fig_seed_grid(inputs: dict, view: ModelView):
     """One method's maps of every seed of one architecture, side by side, on the explained test
     image where they agree most and the one where they agree least (within-architecture r,
     mean over pairs of seeds; the title names what r estimates where the consistency table
     says, e.g. LIME's independent split-half estimate); planted cues outlined."""
     # only what the panels draw: the chunk tables also hold LIME's segments and perturbations
-    paths = [inputs[k] for k in sorted(inputs) if k.startswith("maps_")]
-    maps = read_attributions(paths, columns=["method", "arch", "seed", "height", "width", "map"])
+    maps = read_attributions(inputs["maps"], columns=["method", "arch", "seed", "height", "width", "map"])
     arch = maps["arch"].iloc[0]
     within = read_parquet(inputs["within"])
     within = within[(within["arch"] == arch) & (within["subset"] == "test")].set_index("image_id")

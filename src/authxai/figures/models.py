@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib
 import numpy as np
 
 from authxai.evaluation import regression_metrics
 from authxai.figures.common import new_figure
+from authxai.plan import paths
 from authxai.tables import read_parquet
+
+if TYPE_CHECKING:
+    from authxai.plan import Plan
+
+
+def fig_pred_vs_obs_inputs(plan: Plan) -> dict[str, dict]:
+    """One figure per architecture, from its Experiment 1 predictions."""
+    return {f"fig_pred_vs_obs_{arch}": {"predictions": paths.predictions_file(arch)} for arch in plan.archs}
 
 
 def fig_pred_vs_obs(inputs: dict[str, str]):

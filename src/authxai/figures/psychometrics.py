@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from authxai.figures.common import DIMENSION_COLOURS, new_figure, panel_label
+from authxai.plan import paths
 from authxai.psychometrics import DIMENSIONS
 from authxai.tables import read_parquet
+
+if TYPE_CHECKING:
+    from authxai.plan import Plan
 
 
 def _dims(images: pd.DataFrame) -> list[str]:
@@ -26,6 +32,17 @@ MEAN_SD_AXES = {
     "ratings": {"xlabel": "mean rating (z)", "ylabel": "SD across participants (z)"},
     "mos": {"xlabel": "authenticity MOS (0–100)", "ylabel": "SD across participants (raw ratings)"},
 }
+
+
+def fig2_inputs(plan: Plan) -> dict[str, dict]:
+    """Figure 2 reads the image table's MOS, the MOS summary and the per-image mean vs SD."""
+    return {
+        "fig2_psychometrics": {
+            "images": paths.METADATA,
+            "mos_summary": paths.psychometrics_file("mos_summary"),
+            "mean_sd": paths.psychometrics_file("mean_sd"),
+        }
+    }
 
 
 def fig2_psychometrics(inputs: dict[str, str]):
@@ -77,6 +94,17 @@ def fig2_psychometrics(inputs: dict[str, str]):
     ax.set(**MEAN_SD_AXES.get(source, {"xlabel": "", "ylabel": ""}))
     panel_label(ax, "C")
     return fig
+
+
+def figA1_inputs(plan: Plan) -> dict[str, dict]:
+    """Figure A.1 reads the kept-vs-removed tests and each participant's means."""
+    return {
+        "figA1_kept_vs_removed": {
+            "images": paths.METADATA,
+            "kept_vs_removed": paths.psychometrics_file("kept_vs_removed"),
+            "participants": paths.psychometrics_file("kept_vs_removed_participants"),
+        }
+    }
 
 
 def figA1_kept_vs_removed(inputs: dict[str, str]):

@@ -4,6 +4,7 @@ Figure 8, the deletion/insertion faithfulness curves."""
 from __future__ import annotations
 
 from string import ascii_uppercase
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -13,8 +14,12 @@ from authxai.attribution.maps import map_array
 from authxai.figures.common import ModelView, image_table, new_figure, outline_cues, panel_label
 from authxai.figures.consistency import METHOD_LABEL, METHOD_ORDER
 from authxai.models.backbones import arch_label
+from authxai.plan import paths
 from authxai.statistics import summarize_with_ci
 from authxai.tables import read_parquet, read_parquets
+
+if TYPE_CHECKING:
+    from authxai.plan import Plan
 
 LEVEL_LABEL = {"original": "original", "head": "head re-init", "data": "permuted\nratings", "all": "all stages"}
 
@@ -29,13 +34,27 @@ def _label(level: str) -> str:
     return LEVEL_LABEL.get(level, f"+ top {level.removeprefix('top')}\nstages")
 
 
-def fig7_sanity_checks(inputs: dict[str, str], view: ModelView):
+def fig7_inputs(plan: Plan) -> dict[str, dict]:
+    """Figure 7, where there is a scorecard: the first architecture's randomized maps and every
+    architecture's similarities."""
+    if not plan.scorecard:
+        return {}
+    return {
+        "fig7_sanity_checks": {
+            "images": paths.IMAGE_TABLE,
+            "maps": paths.sanity_file(plan.archs[0], "_maps"),
+            "sanity": {arch: paths.sanity_file(arch) for arch in plan.archs},
+        }
+    }
+
+
+def fig7_sanity_checks(inputs: dict, view: ModelView):
     """(A) one image's maps per method as the model is randomized (first architecture; planted
     cues outlined); (B) Spearman r of |original| and |randomized| maps per level, mean over
     images with its bootstrap 95% CI (band), per architecture, and the threshold (dashed): a
     test passes where the whole band lies below it (:func:`authxai.sanity.sanity_verdicts`)."""
     maps = read_parquet(inputs["maps"])
-    similarity = read_parquets(p for k, p in inputs.items() if k.startswith("sanity_"))
+    similarity = read_parquets(inputs["sanity"].values())
     levels = _level_order(similarity)
     threshold = float(similarity["threshold"].iloc[0])
     methods = [m for m in METHOD_ORDER if m in set(maps["method"])]
@@ -79,13 +98,20 @@ def fig7_sanity_checks(inputs: dict[str, str], view: ModelView):
     return fig
 
 
-def fig8_faithfulness(inputs: dict[str, str]):
+def fig8_inputs(plan: Plan) -> dict[str, dict]:
+    """Figure 8, where there is a scorecard: every architecture's faithfulness curves."""
+    if not plan.scorecard:
+        return {}
+    return {"fig8_faithfulness": {"faithfulness": {arch: paths.faithfulness_file(arch) for arch in plan.archs}}}
+
+
+def fig8_faithfulness(inputs: dict):
     """Mean over images and variants of |Δ prediction| after deleting (MoRF solid, LeRF dashed)
     or inserting (dotted) pixels in each map's order, per method; one colour per architecture."""
     # the curves are defined where they are computed (with torch, which no other figure needs)
     from authxai.faithfulness import CURVES
 
-    table = read_parquets(inputs.values())
+    table = read_parquets(inputs["faithfulness"].values())
     methods = [m for m in METHOD_ORDER if m in set(table["method"])]
     fig, axes = new_figure(len(methods), width=3.2, height=2.9)
     styles = {"deletion_morf": "-", "deletion_lerf": "--", "insertion_morf": ":"}
@@ -133,6 +159,11 @@ def _control_bands(ax, table: pd.DataFrame, column: str, y: np.ndarray) -> None:
             continue
         low, high = control[f"{column}_low"].iloc[0], control[f"{column}_high"].iloc[0]
         ax.fill_betweenx([y[block].min() - 0.45, y[block].max() + 0.45], low, high, color="0.88", lw=0, zorder=0)
+
+
+def fig9_inputs(plan: Plan) -> dict[str, dict]:
+    """Figure 9, where there is a scorecard: Table 9."""
+    return {"fig9_scorecard_forest": {"table": paths.table_file("table9_scorecard")}} if plan.scorecard else {}
 
 
 def fig9_scorecard_forest(inputs: dict[str, str]):
