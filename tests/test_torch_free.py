@@ -28,10 +28,7 @@ RUN_MODELS = {
     "train_head": "head training",
 }
 
-#: Torch-free by the rule, but not yet: script -> why (a strict xfail says when that changes).
-NOT_YET = {"scorecard": "authxai.sanity (its verdicts) imports torch at module level"}
-
-TORCH_FREE = sorted(p.stem for p in SCRIPTS.glob("*.py") if p.stem not in RUN_MODELS and p.stem not in NOT_YET)
+TORCH_FREE = sorted(p.stem for p in SCRIPTS.glob("*.py") if p.stem not in RUN_MODELS)
 
 #: Runs each script's module level (its imports; ``run_script`` stubbed, so no job runs) in
 #: turn and prints the first one after which torch is loaded (null: none). One interpreter for
@@ -72,13 +69,6 @@ def test_every_table_figure_and_reading_job_imports_no_torch():
     assert all(name in TORCH_FREE for name in (p.stem for p in SCRIPTS.glob("table_*.py")) if name not in RUN_MODELS)
     first = _first_importing_torch([str(SCRIPTS / f"{name}.py") for name in TORCH_FREE])
     assert first is None, f"{first} imports torch"
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=why)) for n, why in NOT_YET.items()]
-)
-def test_jobs_known_to_import_torch_still_do(name):
-    assert _first_importing_torch([str(SCRIPTS / f"{name}.py")]) is None
 
 
 @pytest.mark.parametrize(
