@@ -262,7 +262,8 @@ def test_a_workflow_without_src_runs_on_the_installed_wheel(rules_env, wheel, tm
     """The wheel, installed non-editable (its dependencies checked against the env, no index),
     is what a copy of the workflow without src/ runs with: schema and captions come with it."""
     pip = [str(rules_env), "-m", "pip", "install", "--quiet", "--no-index", str(wheel)]
-    proc = subprocess.run(pip, capture_output=True, text=True, timeout=300)
+    # without PYTHONPATH: a src/ on it (with its authxai.egg-info) would make pip see authxai installed
+    proc = subprocess.run(pip, capture_output=True, text=True, timeout=300, env=_clean_env())
     assert proc.returncode == 0, proc.stderr[-2000:]
     try:
         copy = tmp_path / "workflow-copy"
@@ -276,4 +277,5 @@ def test_a_workflow_without_src_runs_on_the_installed_wheel(rules_env, wheel, tm
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert all((work / target).stat().st_size > 0 for target in SMALL_STAGE)
     finally:
-        subprocess.run([str(rules_env), "-m", "pip", "uninstall", "--quiet", "--yes", "authxai"], check=True)
+        uninstall = [str(rules_env), "-m", "pip", "uninstall", "--quiet", "--yes", "authxai"]
+        subprocess.run(uninstall, check=True, env=_clean_env())
