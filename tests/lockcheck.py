@@ -11,7 +11,7 @@ platform and Python is locked, at a version its specifier admits — is checked 
 in pip's report.
 
 Each pip run spends most of its minute or two waiting on the index, so the targets run six at
-a time (the 12 took 3.5-4.5 minutes on a loaded 2-core machine).
+a time (the 12 took 3.4-4.6 minutes on a loaded 2-core machine).
 ``python tests/lockcheck.py [PLATFORM ...] [PYTHON ...]`` prints a summary line per target (all
 of them by default; e.g. ``windows-amd64 3.13``); tests/test_install.py runs it.
 """
