@@ -1,8 +1,9 @@
 # Two commands on a fresh machine: `make run` and `make test`.
-# The Python the lock is tested with (pyproject.toml's requires-python); found on PATH as
-# python3.11, else python3 is tried; `make PYTHON=/path/to/python3.11` names another.
-PYTHON_VERSION := 3.11
-PYTHON ?= $(or $(shell command -v python$(PYTHON_VERSION) 2>/dev/null),python3)
+# The Pythons the lock is checked for (pyproject.toml's requires-python, tests/lockcheck.py); the
+# first of python3.11, python3.12, python3.13 on PATH, else python3; `make PYTHON=/path/to/python3.x`
+# names another.
+PYTHON_VERSIONS := 3.11 3.12 3.13
+PYTHON ?= $(or $(firstword $(foreach v,$(PYTHON_VERSIONS),$(shell command -v python$(v) 2>/dev/null))),python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -17,7 +18,7 @@ CORES  ?= 2
 $(STAMP): requirements.txt pyproject.toml
 	@python=$(PYTHON); [ -x $(BIN)/python ] && python=$(BIN)/python; \
 	version=$$($$python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
-	[ "$$version" = "$(PYTHON_VERSION)" ] || { echo "authxai needs Python $(PYTHON_VERSION) (pyproject.toml's requires-python), and $$python is $${version:-not a Python that runs}: install python$(PYTHON_VERSION) (with its venv module) and run make PYTHON=/path/to/python$(PYTHON_VERSION)$$([ -x $(BIN)/python ] && echo ' after rm -rf $(VENV)')" >&2; exit 1; }
+	case " $(PYTHON_VERSIONS) " in *" $$version "*) ;; *) echo "authxai needs Python $(firstword $(PYTHON_VERSIONS)) to $(lastword $(PYTHON_VERSIONS)) (pyproject.toml's requires-python), and $$python is $${version:-not a Python that runs}: install one of $(addprefix python,$(PYTHON_VERSIONS)) (with its venv module) and run make PYTHON=/path/to/python3.x$$([ -x $(BIN)/python ] && echo ' after rm -rf $(VENV)')" >&2; exit 1;; esac
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --no-compile -r requirements.txt

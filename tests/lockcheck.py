@@ -1,14 +1,19 @@
-"""Does the lock (requirements.txt) install on the platforms researchers use?
+"""Does the lock (requirements.txt) install on the platforms and Pythons researchers use?
 
-For each target platform, pip resolves every lock line whose marker holds there with
-``--platform … --only-binary=:all: --no-deps --dry-run``: each must have a wheel for that
-platform and Python 3.11. pip evaluates a line's marker for the machine it runs on, not for
-``--platform`` (so a Linux pip would ask for NVIDIA's wheels on macOS): the lines are filtered
-here with the target's marker environment first. ``--no-deps`` checks the lock's own lines; the
-closure — every dependency a locked package declares for that platform is locked, at a version
-its specifier admits — is checked from the metadata in pip's report.
+For each target — a platform (Linux x86_64/aarch64 with glibc >= 2.28, macOS arm64 >= 14,
+Windows x86_64) and a CPython (3.11, 3.12, 3.13) — pip resolves every lock line whose marker
+holds there with ``--platform … --python-version … --only-binary=:all: --no-deps --dry-run``:
+each must have a wheel for that platform and Python. pip evaluates a line's marker for the
+machine it runs on, not for ``--platform`` (so a Linux pip would ask for NVIDIA's wheels on
+macOS): the lines are filtered here with the target's marker environment first. ``--no-deps``
+checks the lock's own lines; the closure — every dependency a locked package declares for that
+platform and Python is locked, at a version its specifier admits — is checked from the metadata
+in pip's report.
 
-Run ``python tests/lockcheck.py [target ...]`` for a summary; tests/test_install.py runs it.
+Each pip run spends most of its minute or two waiting on the index, so the targets run six at
+a time (the 12 took 3.4-4.6 minutes on a loaded 2-core machine).
+``python tests/lockcheck.py [PLATFORM ...] [PYTHON ...]`` prints a summary line per target (all
+of them by default; e.g. ``windows-amd64 3.13``); tests/test_install.py runs it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,48 +31,84 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 LOCK = Path(__file__).resolve().parents[1] / "requirements.txt"
-PYTHON_VERSION = "3.11"
+#: The CPython minor versions pyproject.toml's requires-python admits.
+PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 #: Locked packages PyPI has only as source: pure Python, so they build on any platform.
 SOURCE_ONLY = ("connection_pool", "lime")
 
 
 @dataclass(frozen=True)
-class Target:
-    """A platform: pip's ``--platform`` tags for it and the marker values it has."""
+class Platform:
+    """pip's ``--platform`` tags for a platform and the marker values it has."""
 
-    platforms: tuple[str, ...]
+    tags: tuple[str, ...]
     markers: dict[str, str]
 
 
 def _manylinux(arch: str) -> tuple[str, ...]:
     # pip does not widen a given manylinux tag to the older glibc versions it includes: list them.
+    # glibc 2.28 is torch's floor (no manylinux2014 torch wheels: CentOS 7's glibc 2.17 is out).
     return (*(f"manylinux_2_{v}_{arch}" for v in range(28, 16, -1)), f"manylinux2014_{arch}")
 
 
-TARGETS = {
-    "linux-x86_64": Target(
-        _manylinux("x86_64"), {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64"}
-    ),
-    "linux-aarch64": Target(
-        _manylinux("aarch64"), {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "aarch64"}
-    ),
-    # pip widens a macOS tag to the older macOS versions itself.
-    "macos-arm64": Target(
+def _linux(arch: str) -> Platform:
+    return Platform(_manylinux(arch), {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": arch})
+
+
+PLATFORMS = {
+    "linux-x86_64": _linux("x86_64"),
+    "linux-aarch64": _linux("aarch64"),
+    # pip widens a macOS tag to the older macOS versions itself; torch's arm64 wheels need 14.
+    "macos-arm64": Platform(
         ("macosx_14_0_arm64",), {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64"}
+    ),
+    "windows-amd64": Platform(
+        ("win_amd64",),
+        {"sys_platform": "win32", "platform_system": "Windows", "platform_machine": "AMD64", "os_name": "nt"},
     ),
 }
 
 
+@dataclass(frozen=True)
+class Target:
+    """A platform (a key of :data:`PLATFORMS`) and a CPython minor version."""
+
+    platform: str
+    python: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}-py{self.python}"
+
+
+#: Every platform with every Python: the matrix tests/test_install.py checks.
+TARGETS = tuple(Target(platform, python) for platform in PLATFORMS for python in PYTHON_VERSIONS)
+
+
+def select_targets(names: list[str]) -> list[Target]:
+    """The targets whose platform and Python are among ``names`` (an axis not named: all of it)."""
+    unknown = [n for n in names if n not in PLATFORMS and n not in PYTHON_VERSIONS]
+    if unknown:
+        raise ValueError(f"unknown platform or Python {unknown}: choose from {[*PLATFORMS, *PYTHON_VERSIONS]}")
+    platforms = [n for n in names if n in PLATFORMS] or list(PLATFORMS)
+    pythons = [n for n in names if n in PYTHON_VERSIONS] or list(PYTHON_VERSIONS)
+    return [t for t in TARGETS if t.platform in platforms and t.python in pythons]
+
+
 def marker_environment(target: Target) -> dict[str, str]:
-    """PEP 508 marker values of CPython 3.11 on ``target``."""
+    """PEP 508 marker values of CPython ``target.python`` on ``target.platform``. Every key is
+    set: packaging fills a missing one from the running interpreter."""
+    full_version = f"{target.python}.0"
     return {
-        "python_version": PYTHON_VERSION,
-        "python_full_version": f"{PYTHON_VERSION}.0",
+        "python_version": target.python,
+        "python_full_version": full_version,
         "implementation_name": "cpython",
+        "implementation_version": full_version,
         "platform_python_implementation": "CPython",
+        "platform_release": "",
+        "platform_version": "",
         "os_name": "posix",
         "extra": "",
-        **target.markers,
+        **PLATFORMS[target.platform].markers,
     }
 
 
@@ -121,17 +163,16 @@ def resolve(requirements: list[Requirement], target: Target, workdir: Path) -> s
     (workdir / "lock.txt").write_text("\n".join(str(r).split(";")[0].strip() for r in requirements) + "\n")
     cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps", "--no-cache-dir"]
     cmd += ["--quiet", "--target", str(workdir / "target"), "--report", str(workdir / "report.json")]
-    cmd += [f"--platform={p}" for p in target.platforms]
-    abi = "cp" + PYTHON_VERSION.replace(".", "")
-    cmd += ["--python-version", PYTHON_VERSION, "--implementation", "cp", "--abi", abi]
+    cmd += [f"--platform={tag}" for tag in PLATFORMS[target.platform].tags]
+    abi = "cp" + target.python.replace(".", "")
+    cmd += ["--python-version", target.python, "--implementation", "cp", "--abi", abi]
     cmd += ["--only-binary=:all:", *(f"--no-binary={name}" for name in SOURCE_ONLY)]
     cmd += ["-r", str(workdir / "lock.txt")]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
-def check_target(name: str, lock: Path = LOCK) -> tuple[bool, str]:
-    """(ok, one summary line) for the target called ``name``."""
-    target = TARGETS[name]
+def check_target(target: Target, lock: Path = LOCK) -> tuple[bool, str]:
+    """(ok, one summary line) for ``target``."""
     environment = marker_environment(target)
     requirements = lock_requirements(lock.read_text())
     lines = applicable(requirements, environment)
@@ -140,7 +181,7 @@ def check_target(name: str, lock: Path = LOCK) -> tuple[bool, str]:
         proc = resolve(lines, target, Path(tmp))
         if proc.returncode != 0:
             errors = [line for line in proc.stderr.splitlines() if line.startswith("ERROR")]
-            return False, f"{name}: pip could not resolve the lock: {' '.join(errors) or proc.stderr[-500:]}"
+            return False, f"{target}: pip could not resolve the lock: {' '.join(errors) or proc.stderr[-500:]}"
         report = json.loads((Path(tmp) / "report.json").read_text())
     wheels = sum(item["download_info"]["url"].endswith(".whl") for item in report["install"])
     got = {canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"] for i in report["install"]}
@@ -148,7 +189,7 @@ def check_target(name: str, lock: Path = LOCK) -> tuple[bool, str]:
     unmet = unmet_dependencies(report, environment)
     ok = not wrong and not unmet
     summary = (
-        f"{name}: {len(lines)} of {len(requirements)} lock lines apply, {wheels} wheels + "
+        f"{target}: {len(lines)} of {len(requirements)} lock lines apply, {wheels} wheels + "
         f"{len(report['install']) - wheels} pure-Python sources, "
         f"{'dependencies complete' if not unmet else 'UNMET: ' + '; '.join(unmet)}"
         f"{'' if not wrong else '; NOT AS LOCKED: ' + ', '.join(wrong)} ({time.monotonic() - start:.0f} s)"
@@ -156,11 +197,25 @@ def check_target(name: str, lock: Path = LOCK) -> tuple[bool, str]:
     return ok, summary
 
 
+def check_targets(targets: list[Target], workers: int = 6, lock: Path = LOCK) -> dict[Target, tuple[bool, str]]:
+    """:func:`check_target` for each of ``targets``, ``workers`` pip runs at a time (they wait
+    on the network, not the CPU)."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(targets, pool.map(lambda target: check_target(target, lock), targets)))
+
+
 def main(names: list[str]) -> int:
-    results = [check_target(name) for name in names or TARGETS]
-    for _, line in results:
+    try:
+        targets = select_targets(names)
+    except ValueError as error:
+        print(f"lockcheck: {error}", file=sys.stderr)
+        return 2
+    start = time.monotonic()
+    results = check_targets(targets)
+    for _, line in results.values():
         print(line)
-    return 0 if all(ok for ok, _ in results) else 1
+    print(f"{len(results)} targets in {time.monotonic() - start:.0f} s")
+    return 0 if all(ok for ok, _ in results.values()) else 1
 
 
 if __name__ == "__main__":

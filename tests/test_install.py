@@ -1,5 +1,6 @@
-"""Installs where researchers work: the lock on Linux and macOS, the pyproject ranges, the
-Makefile's interpreter check, the wheel, and the rules' environment built fresh from its file."""
+"""Installs where researchers work: the lock on Linux, macOS and Windows with Python 3.11-3.13,
+the pyproject ranges, the Makefile's interpreter check, the wheel, and the rules' environment
+built fresh from its file."""
 
 import os
 import shutil
@@ -12,8 +13,20 @@ from pathlib import Path
 
 import pytest
 import yaml
-from lockcheck import TARGETS, applicable, check_target, lock_requirements, pinned_version, unmet_dependencies
+from lockcheck import (
+    PYTHON_VERSIONS,
+    TARGETS,
+    Target,
+    applicable,
+    check_targets,
+    lock_requirements,
+    marker_environment,
+    pinned_version,
+    select_targets,
+    unmet_dependencies,
+)
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from conftest import REPO, TINY_CONFIG, make_workdir
@@ -28,12 +41,38 @@ SMALL_STAGE = ["results/tables/psychometrics.csv", "results/features/efficientne
 
 
 # ------------------------------------------------------------------------------ the lock
+@pytest.fixture(scope="module")
+def lock_results() -> dict:
+    """Every target's pip dry-run, run concurrently (each waits on the index for about a minute;
+    the 12 together take a few minutes)."""
+    return check_targets(list(TARGETS))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("target", sorted(TARGETS))
-def test_the_lock_has_wheels_and_complete_dependencies_on(target):
-    ok, summary = check_target(target)
+@pytest.mark.parametrize("target", TARGETS, ids=str)
+def test_the_lock_has_wheels_and_complete_dependencies_on(target, lock_results):
+    ok, summary = lock_results[target]
     print(summary)
     assert ok, summary
+
+
+def test_the_lock_is_checked_for_every_platform_and_python():
+    assert {str(t) for t in TARGETS} >= {"linux-aarch64-py3.11", "macos-arm64-py3.12", "windows-amd64-py3.13"}
+    assert len(TARGETS) == 4 * 3
+    assert select_targets(["windows-amd64", "3.13"]) == [Target("windows-amd64", "3.13")]
+    assert [t.platform for t in select_targets(["3.12"])] == [
+        "linux-x86_64",
+        "linux-aarch64",
+        "macos-arm64",
+        "windows-amd64",
+    ]
+    with pytest.raises(ValueError, match="3.14"):
+        select_targets(["3.14"])
+    windows = marker_environment(Target("windows-amd64", "3.13"))
+    assert windows["os_name"] == "nt" and windows["sys_platform"] == "win32"
+    # every key is the target's, none the running interpreter's
+    assert windows["python_full_version"] == windows["implementation_version"] == "3.13.0"
+    assert Requirement('colorama; sys_platform == "win32" and python_version >= "3.12"').marker.evaluate(windows)
 
 
 def _report(*packages: tuple[str, str, list[str]]) -> dict:
@@ -58,12 +97,14 @@ def test_the_lock_check_follows_markers_extras_and_versions():
     assert [r.name for r in applicable(lines, linux)] == ["torch", "nvidia-blas"]
 
 
-def test_the_lock_pins_exact_versions_and_marks_the_cuda_wheels_linux_only():
+def test_the_lock_pins_exact_versions_and_marks_the_cuda_wheels_linux_only_and_the_consoles_windows_only():
     assert len(LOCK) > 100 and all(pinned_version(r) for r in LOCK.values())
     cuda = [name for name in LOCK if name.startswith(("nvidia-", "cuda-")) or name == "triton"]
     assert len(cuda) >= 15
     assert {str(LOCK[name].marker) for name in cuda} == {'platform_system == "Linux"'}
-    assert not [name for name in LOCK if name not in cuda and LOCK[name].marker is not None]
+    windows = ["colorama", "pyreadline3"]
+    assert {str(LOCK[name].marker) for name in windows} == {'sys_platform == "win32"'}
+    assert not [name for name in LOCK if name not in cuda + windows and LOCK[name].marker is not None]
 
 
 def test_locked_versions_lie_in_the_pyproject_ranges():
@@ -81,23 +122,50 @@ def test_locked_versions_lie_in_the_pyproject_ranges():
     assert {"captum", "lime", "quantus"} <= {canonicalize_name(r.name) for r in declared} - runtime
 
 
-def test_make_says_which_python_it_needs(tmp_path):
+def _fake_python(directory: Path, version: str) -> Path:
+    """A `python3.x` that answers every call with ``version`` (and creates no venv)."""
+    path = directory / f"python{version}"
+    path.write_text(f"#!/bin/sh\necho {version}\n")
+    path.chmod(0o755)
+    return path
+
+
+def _make_install(directory: Path, python: Path) -> subprocess.CompletedProcess:
+    cmd = ["make", "-C", str(directory), ".venv/.installed", f"PYTHON={python}"]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def test_make_says_which_pythons_it_accepts(tmp_path):
     for name in ("Makefile", "requirements.txt", "pyproject.toml"):
         shutil.copy(REPO / name, tmp_path / name)
-    python312 = tmp_path / "python3.12"
-    python312.write_text("#!/bin/sh\necho 3.12\n")
-    python312.chmod(0o755)
-    for python, found in ((python312, "is 3.12"), (tmp_path / "missing", "is not a Python that runs")):
-        proc = subprocess.run(
-            ["make", "-C", str(tmp_path), ".venv/.installed", f"PYTHON={python}"], capture_output=True, text=True
-        )
+    refused = [
+        (_fake_python(tmp_path, "3.10"), "is 3.10"),
+        (_fake_python(tmp_path, "3.14"), "is 3.14"),
+        (tmp_path / "missing", "is not a Python that runs"),
+    ]
+    for python, found in refused:
+        proc = _make_install(tmp_path, python)
         assert proc.returncode != 0
         (line,) = [line for line in proc.stderr.splitlines() if line.startswith("authxai")]
-        assert "needs Python 3.11" in line and found in line and "make PYTHON=/path/to/python3.11" in line
+        assert "needs Python 3.11 to 3.13" in line and found in line, line
+        assert "python3.11 python3.12 python3.13" in line and "make PYTHON=/path/to/python3.x" in line
         assert not (tmp_path / ".venv").exists()
-    # the version the Makefile looks for is the one pyproject states
-    assert "PYTHON_VERSION := 3.11\n" in (REPO / "Makefile").read_text()
-    assert PYPROJECT["project"]["requires-python"] == ">=3.11,<3.12"
+    for version in PYTHON_VERSIONS:
+        # past the check, the fake makes no venv: the recipe stops at the venv's pip instead
+        proc = _make_install(tmp_path, _fake_python(tmp_path, version))
+        assert not [line for line in proc.stderr.splitlines() if line.startswith("authxai")], proc.stderr
+        assert ".venv/bin/pip" in proc.stderr
+
+
+def test_make_pyproject_and_the_lock_check_name_the_same_pythons():
+    makefile = (REPO / "Makefile").read_text()
+    assert f"PYTHON_VERSIONS := {' '.join(PYTHON_VERSIONS)}\n" in makefile
+    requires = SpecifierSet(PYPROJECT["project"]["requires-python"])
+    assert [f"3.{minor}" for minor in range(8, 20) if f"3.{minor}.0" in requires] == list(PYTHON_VERSIONS)
+    classifiers = PYPROJECT["project"]["classifiers"]
+    assert [c.rsplit(" ", 1)[1] for c in classifiers if c.startswith("Programming Language :: Python :: 3.")] == list(
+        PYTHON_VERSIONS
+    )
 
 
 # ------------------------------------------------------------------------------ the wheel
@@ -124,7 +192,7 @@ def test_the_wheel_ships_schema_captions_types_and_licence(wheel):
     assert captions == {p.name for p in (REPO / "src" / "authxai" / "report" / "captions").glob("*.rst")}
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
-    assert "Requires-Dist: torch<3,>=2.14" in metadata and "Requires-Python: <3.12,>=3.11" in metadata
+    assert "Requires-Dist: torch<3,>=2.14" in metadata and "Requires-Python: <3.14,>=3.11" in metadata
     oracles = [
         line for line in metadata.splitlines() if line.startswith(("Requires-Dist: lime", "Requires-Dist: captum"))
     ]
@@ -194,7 +262,8 @@ def test_a_workflow_without_src_runs_on_the_installed_wheel(rules_env, wheel, tm
     """The wheel, installed non-editable (its dependencies checked against the env, no index),
     is what a copy of the workflow without src/ runs with: schema and captions come with it."""
     pip = [str(rules_env), "-m", "pip", "install", "--quiet", "--no-index", str(wheel)]
-    proc = subprocess.run(pip, capture_output=True, text=True, timeout=300)
+    # without PYTHONPATH: a src/ on it (with its authxai.egg-info) would make pip see authxai installed
+    proc = subprocess.run(pip, capture_output=True, text=True, timeout=300, env=_clean_env())
     assert proc.returncode == 0, proc.stderr[-2000:]
     try:
         copy = tmp_path / "workflow-copy"
@@ -208,4 +277,5 @@ def test_a_workflow_without_src_runs_on_the_installed_wheel(rules_env, wheel, tm
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert all((work / target).stat().st_size > 0 for target in SMALL_STAGE)
     finally:
-        subprocess.run([str(rules_env), "-m", "pip", "uninstall", "--quiet", "--yes", "authxai"], check=True)
+        uninstall = [str(rules_env), "-m", "pip", "uninstall", "--quiet", "--yes", "authxai"]
+        subprocess.run(uninstall, check=True, env=_clean_env())
