@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: run test test-fast lint dry-run slurm-profile clean
+.PHONY: run test test-fast lint docs dry-run slurm-profile clean
 
 # The venv is (re)built when the pinned requirements change. torch/torchvision come from
 # pip's local wheel cache where the machine has one (no multi-GB download). A wrong Python is
@@ -45,9 +45,15 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not workflow and not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests workflow/scripts benchmarks
-	$(BIN)/ruff format --check src tests workflow/scripts benchmarks
+	$(BIN)/ruff check src tests workflow/scripts benchmarks docs
+	$(BIN)/ruff format --check src tests workflow/scripts benchmarks docs
 	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(MAKE) docs
+
+# The documentation site (mkdocs.yml) into results/site/; --strict: every page and every relative
+# link resolves, or the build fails (lint runs it, so CI does).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 dry-run: $(STAMP)
 	$(BIN)/snakemake -n

@@ -156,6 +156,7 @@ METHODS: dict[str, Method] = {
                     "items": {"type": "integer", "minimum": 1},
                     "minItems": 1,
                     "default": [3, 17, 65],
+                    "description": "sides in pixels of the square masks, one map per size",
                 },
                 "stride": {
                     "type": "integer",
@@ -163,7 +164,12 @@ METHODS: dict[str, Method] = {
                     "default": 1,
                     "description": "centre grid step; > 1 interpolates",
                 },
-                "batch_size": {"type": "integer", "minimum": 1, "default": 64},
+                "batch_size": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": 64,
+                    "description": "masked images per forward batch",
+                },
                 "incremental": {
                     "type": "boolean",
                     "default": True,
@@ -193,8 +199,18 @@ METHODS: dict[str, Method] = {
                 "predictions",
             ),
             settings={
-                "n_segments": {"type": "integer", "minimum": 2, "default": 150},
-                "num_samples": {"type": "integer", "minimum": 10, "default": 1000},
+                "n_segments": {
+                    "type": "integer",
+                    "minimum": 2,
+                    "default": 150,
+                    "description": "SLIC superpixels (at most this many): the features of the surrogate",
+                },
+                "num_samples": {
+                    "type": "integer",
+                    "minimum": 10,
+                    "default": 1000,
+                    "description": "perturbed images the surrogate is fitted on",
+                },
                 "seed": {
                     "type": "integer",
                     "minimum": 0,
@@ -209,7 +225,12 @@ METHODS: dict[str, Method] = {
                     "the consistency tables estimate the independent within-architecture r from split halves "
                     "of the draw)",
                 },
-                "batch_size": {"type": "integer", "minimum": 1, "default": 64},
+                "batch_size": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": 64,
+                    "description": "perturbed images per forward batch",
+                },
             },
             panels=_lime_panels,
             ensemble=lime_ensemble_map,
