@@ -182,6 +182,9 @@ class BranchedTrunkVariants(nn.Module):
         self.networks = nn.ModuleList(networks)
         self.cut = cut
         self.heads = [head for network in networks for head in network.heads]
+        # each network's stages after the shared ones, and the shared ones: built once, not per batch
+        self._own_stages = [network.trunk.stages()[cut:] for network in networks]
+        self._shared_stages = networks[0].trunk.stages()[:cut]
 
     @property
     def first(self) -> SharedTrunkVariants:
@@ -190,10 +193,10 @@ class BranchedTrunkVariants(nn.Module):
     def _branches(self, shared: torch.Tensor) -> torch.Tensor:
         """(B, V) outputs of every network from the shared stages' output ``shared``."""
         cols = []
-        for network in self.networks:
+        for network, stages in zip(self.networks, self._own_stages):
             with network._autocast(shared.device):
                 x = shared
-                for stage in network.trunk.stages()[self.cut :]:
+                for stage in stages:
                     x = stage(x)
                 out = network.trunk.finish(x)
             cols.append(network._from_trunk_fp32(out))
@@ -201,7 +204,7 @@ class BranchedTrunkVariants(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         with self.first._autocast(x.device):
-            for stage in self.first.trunk.stages()[: self.cut]:
+            for stage in self._shared_stages:
                 x = stage(x)
         return self._branches(x)
 
