@@ -68,6 +68,10 @@ config.clear()
 config.update(PLAN.config)
 
 
+wildcard_constraints:
+    **PLAN.wildcard_constraints(),
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/psychometrics.smk"

@@ -1,6 +1,6 @@
 """What every rule file shares besides ``PLAN`` (authxai.plan, built in the Snakefile): the
-paths it names outputs with, the software environment, the wildcard constraints and the
-report's table outputs. Everything a rule asks of the config is ``PLAN``'s."""
+paths it names outputs with, the software environment and the report's table outputs.
+Everything a rule asks of the config is ``PLAN``'s."""
 
 from authxai.attribution.methods import METHODS as METHOD_REGISTRY
 from authxai.consistency import prototype_label
@@ -14,10 +14,6 @@ from authxai.plan import (
 
 #: The software environment of every job (--software-deployment-method conda).
 CONDA_ENV = "../../envs/authxai.yaml"
-
-
-wildcard_constraints:
-    **PLAN.wildcard_constraints(),
 
 
 def table_outputs(tables):
