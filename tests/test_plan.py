@@ -84,6 +84,17 @@ def test_stages_follow_regimes_archs_and_seeds():
     assert subset.allvariant_methods == ["lime"] and subset.prototype_seeds("lime") == [0]
 
 
+def test_a_methods_own_tables_come_with_it():
+    """Tables about one method (Method.tables, compared_in) follow the methods that are run, not names."""
+    lime_tables = {"tableA2_lime_fidelity", "table7c_ensemble_lime_fidelity", "table7b_ensemble_lime_vs_mpm"}
+    no_lime = build_plan(_config(**{"attribution.methods": ["gradcam", "mpm"]}))
+    assert not lime_tables & set(no_lime.tables)
+    no_mpm = build_plan(_config(**{"attribution.methods": ["gradcam", "lime"]}))
+    assert lime_tables - set(no_mpm.tables) == {"table7b_ensemble_lime_vs_mpm"}
+    with pytest.raises(ValueError, match="'variants' or 'ensemble'"):
+        replace(method_registry.METHODS["lime"], tables={"tableX": "everything"})
+
+
 @pytest.mark.parametrize(
     ("changes", "start", "needle"),
     [

@@ -74,8 +74,12 @@ class Method:
     so several networks sharing trunk stages may run as one (the sanity checks:
     :class:`~authxai.attribution.variants.BranchedTrunkVariants`); ``within(paths)`` gives its within-architecture
     consistency (pairs, per_image) from its attribution tables (None: the maps' pairwise
-    agreement, :func:`authxai.consistency.map_within`); ``resources`` are one job's defaults (mem_mb, runtime in
-    minutes per image), which profiles override.
+    agreement, :func:`authxai.consistency.map_within`); ``tables`` are the tables about this
+    method alone beyond its within-consistency table, each with the maps it needs (``"variants"``:
+    the explained variants' maps; ``"ensemble"``: its ensemble maps); ``compared_in`` names, per
+    other method, the table comparing the two methods' ensemble maps (made when both have them);
+    ``resources`` are one job's defaults (mem_mb, runtime in minutes per image), which profiles
+    override.
     """
 
     name: str
@@ -89,6 +93,8 @@ class Method:
     within: Callable[[list[str]], tuple[Any, Any]] | None = None
     fixed_precision: str | None = None
     forward_only: bool = False
+    tables: Mapping[str, str] = field(default_factory=dict)
+    compared_in: Mapping[str, str] = field(default_factory=dict)
     resources: Mapping[str, int] = field(default_factory=lambda: {"mem_mb": 16000, "runtime": 5})
 
     def __post_init__(self) -> None:
@@ -96,6 +102,9 @@ class Method:
         # name is split apart again: figures get their inputs grouped by method)
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
             raise ValueError(f"method name {self.name!r}: use lower-case letters, digits and _ only")
+        for table, maps in self.tables.items():
+            if maps not in ("variants", "ensemble"):
+                raise ValueError(f"method {self.name}: table {table} needs 'variants' or 'ensemble' maps, not {maps!r}")
 
     @property
     def within_table_name(self) -> str:
@@ -238,6 +247,9 @@ METHODS: dict[str, Method] = {
             forward_only=True,
             # a shared draw shares LIME's sampling noise: split halves give the independent r
             within=_imported_on_call("authxai.consistency_lime", "lime_within"),
+            # the surrogate fits' R^2 (Table A.2; 7c for the ensembles) and the paper's LIME-MPM comparison
+            tables={"tableA2_lime_fidelity": "variants", "table7c_ensemble_lime_fidelity": "ensemble"},
+            compared_in={"mpm": "table7b_ensemble_lime_vs_mpm"},
             resources={"mem_mb": 16000, "runtime": 5},
         ),
     )

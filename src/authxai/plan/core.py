@@ -248,11 +248,18 @@ class Plan(JobInputs):
         self.within_tables = {m: METHOD_REGISTRY[m].within_table_name for m in self.within_methods}
 
     def _tables(self) -> list[str]:
-        # The LIME tables are about LIME's surrogate fits (Table A.2, 7c) and its comparison with
-        # MPM (Table 7b): they name the methods they are about.
         ensemble = set(self.ensemble_methods)
+        method_tables = {  # the tables each method declares about itself (Method.tables, compared_in)
+            table: method in (ensemble if maps == "ensemble" else self.methods)
+            for method in self.methods
+            for table, maps in METHOD_REGISTRY[method].tables.items()
+        }
+        comparisons = {
+            table: {method, other} <= ensemble
+            for method in self.methods
+            for other, table in METHOD_REGISTRY[method].compared_in.items()
+        }
         optional = {
-            "tableA2_lime_fidelity": "lime" in self.methods,
             "tableA3_head_parameters": True,
             **dict.fromkeys(self.within_tables.values(), True),
             "table6_consistency_relations": bool(self.within_methods),
@@ -260,8 +267,8 @@ class Plan(JobInputs):
             "tableA4b_consistency_vs_behaviour_mantel": bool(self.within_methods),
             "tableA_across_prototypes": bool(self.across_methods),
             "table7_ensembles": self.ensemble,
-            "table7b_ensemble_lime_vs_mpm": {"lime", "mpm"} <= ensemble,
-            "table7c_ensemble_lime_fidelity": "lime" in ensemble,
+            **method_tables,
+            **comparisons,
             "table8_localization": self.localization,
             "table9_scorecard": self.scorecard,
             "table10_counterfactual": self.counterfactual,
