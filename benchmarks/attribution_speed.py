@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # lime's per-run progress bars
 
 import numpy as np
 import torch
+from _common import timed
 
 from authxai.attribution.lime import (
     explain_from_predictions,
@@ -37,12 +37,6 @@ from authxai.precision import machine_line
 from authxai.pruning import sbs_fast, sbs_naive
 
 ARCH = "efficientnet_lite0"
-
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
 
 
 @torch.no_grad()

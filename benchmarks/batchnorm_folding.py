@@ -3,7 +3,7 @@ as built, in one run: a batch through trunk + tail, and the MPM of one image for
 variants of an architecture (the attribution jobs' inner loop, with incremental occlusion).
 Prints the speed-up and how far the outputs moved (max |difference| over max |output|).
 
-The networks are those of ``benchmarks/mpm_incremental.py`` (installed Lite weights; other
+The networks are ``benchmarks/_common.py``'s (installed Lite weights; other
 backbones random-init with BatchNorm statistics from random images: speed does not depend on
 the values).
 
@@ -16,18 +16,12 @@ from __future__ import annotations
 import argparse
 
 import torch
-from mpm_incremental import timed, variants_of  # the incremental-MPM benchmark's variants (a sibling script)
+from _common import best_seconds, variants_of
 
 from authxai.attribution.mpm import mpm_drops
 from authxai.attribution.variants import SharedTrunkVariants
 from authxai.models.backbones import fold_batchnorm, pick_device, split_backbone
 from authxai.precision import machine_line
-
-
-def best_seconds(fn, repeat: int = 3) -> float:
-    """Best wall time of ``fn()`` over ``repeat`` runs after one warm-up."""
-    fn()
-    return min(timed(fn)[1] for _ in range(repeat))
 
 
 def measure(arch: str, x: torch.Tensor, device: torch.device) -> tuple[list[float], list[float], float]:

