@@ -93,7 +93,7 @@ def faithfulness_curves(
     ]
     stack = torch.cat([image[None], *batches])
     outputs = torch.cat([forward(stack[lo : lo + batch_size]) for lo in range(0, len(stack), batch_size)])
-    outputs = outputs.to(torch.float64).cpu().numpy()
+    outputs = outputs.cpu().to(torch.float64).numpy()  # to the CPU first: MPS has no float64
     moved = np.abs(outputs[1:] - outputs[0]).reshape(len(CURVES), len(counts), -1)  # (curve, step, V)
     results = []
     for v in range(moved.shape[2]):
