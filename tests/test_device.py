@@ -207,3 +207,16 @@ def test_device_cuda_without_cuda_fails_the_job_not_the_parser(tmp_path):
     assert not (work / target).exists()
     log = work / "results" / "logs" / "extract_features" / "efficientnet_lite0.log"
     assert "'models.device' = 'cuda'" in log.read_text()
+
+
+def test_faithfulness_curves_build_their_masks_on_the_images_device():
+    """The deletion/insertion masks are ranked on the CPU; on a GPU torch.where needs them on the
+    image's device. The meta device stands in for one (a CPU mask fails there the same way)."""
+    import numpy as np
+
+    from authxai.faithfulness import perturbed_images
+
+    image = torch.zeros(3, 4, 4, device="meta")
+    for mode in ("deletion", "insertion"):
+        out = perturbed_images(image, np.arange(16), np.array([0, 8, 16]), mode)
+        assert out.device.type == "meta" and out.shape == (3, 3, 4, 4)

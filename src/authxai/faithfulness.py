@@ -52,6 +52,7 @@ def perturbed_images(
     rank = torch.empty(height * width, dtype=torch.long)
     rank[torch.as_tensor(order)] = torch.arange(height * width)
     changed = rank.reshape(1, height, width) < torch.as_tensor(counts).reshape(-1, 1, 1)  # (S, H, W)
+    changed = changed.to(image.device)  # built on the CPU; torch.where wants one device (CUDA, MPS)
     base = torch.full_like(image, baseline)
     if mode == "deletion":
         return torch.where(changed[:, None], base, image)
