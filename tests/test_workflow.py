@@ -597,6 +597,9 @@ def test_report_builds_with_every_figure_and_table(tiny_run):
     run_snakemake(work, "--report", "results/report.html")
     html = (work / "results" / "report.html").read_text(errors="replace")
     assert len(html) > 100_000
+    # the explorer by its absolute URI (survives moving report.html) and relatively (tests/test_report_links.py)
+    explorer = (work / "results" / "explorer" / "index.html").resolve().as_uri()
+    assert f'href=\\"{explorer}\\"' in html and 'href=\\"explorer/index.html\\"' in html
     for needle in (
         "fig3_across_arch.png",
         "fig5_ensemble_maps.png",

@@ -52,6 +52,7 @@ def perturbed_images(
     rank = torch.empty(height * width, dtype=torch.long)
     rank[torch.as_tensor(order)] = torch.arange(height * width)
     changed = rank.reshape(1, height, width) < torch.as_tensor(counts).reshape(-1, 1, 1)  # (S, H, W)
+    changed = changed.to(image.device)  # built on the CPU; torch.where wants one device (CUDA, MPS)
     base = torch.full_like(image, baseline)
     if mode == "deletion":
         return torch.where(changed[:, None], base, image)
@@ -93,7 +94,7 @@ def faithfulness_curves(
     ]
     stack = torch.cat([image[None], *batches])
     outputs = torch.cat([forward(stack[lo : lo + batch_size]) for lo in range(0, len(stack), batch_size)])
-    outputs = outputs.to(torch.float64).cpu().numpy()
+    outputs = outputs.cpu().to(torch.float64).numpy()  # to the CPU first: MPS has no float64
     moved = np.abs(outputs[1:] - outputs[0]).reshape(len(CURVES), len(counts), -1)  # (curve, step, V)
     results = []
     for v in range(moved.shape[2]):

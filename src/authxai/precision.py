@@ -51,10 +51,25 @@ def native_cpu_bf16() -> bool | str:
     return cpu_capability() not in EMULATED_BF16_CAPABILITIES and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
+def mps_bf16() -> bool:
+    """Whether Apple's MPS device holds bf16 tensors (macOS 14 and later; earlier ones raise):
+    asked by making one, as torch has no query for it."""
+    torch = _torch()
+    if torch is None:
+        return False
+    try:
+        torch.zeros(1, dtype=torch.bfloat16, device="mps")
+    except (RuntimeError, TypeError):
+        return False
+    return True
+
+
 def trunk_precision(requested: str, device_type: str, what: str = "trunk") -> str:
     """The precision a trunk asked to run at ``requested`` on a ``device_type`` ("cpu", "cuda",
-    ...) does run at: bf16 on a CPU without native bf16 (:func:`native_cpu_bf16`) or a GPU
-    without bf16 runs fp32, and says so once per process for each ``what`` (a method)."""
+    "mps") does run at: fp32 unless bf16 is asked for (the default everywhere, Apple's MPS
+    included); bf16 on a CPU without native bf16 (:func:`native_cpu_bf16`), a CUDA GPU without
+    bf16 or an MPS device without it (:func:`mps_bf16`) runs fp32, and says so once per
+    process for each ``what`` (a method)."""
     if requested != "bf16":
         return requested
     torch = _torch()
@@ -62,14 +77,19 @@ def trunk_precision(requested: str, device_type: str, what: str = "trunk") -> st
         native = native_cpu_bf16() is True
     elif device_type == "cuda" and torch is not None:
         native = bool(torch.cuda.is_bf16_supported())
+    elif device_type == "mps" and torch is not None:
+        native = mps_bf16()
     else:
         native = True
     if native:
         return requested
     if (what, device_type) not in _told:
         _told.add((what, device_type))
-        where = f"CPU capability {cpu_capability()}" if device_type == "cpu" else f"this {device_type} device"
-        log.warning("%s: bf16 requested, running fp32: %s has no native bf16 (emulated: ~20x slower)", what, where)
+        if device_type == "cpu":
+            where = f"CPU capability {cpu_capability()} has no native bf16 (emulated: ~20x slower)"
+        else:
+            where = f"this {device_type} device has no bf16"
+        log.warning("%s: bf16 requested, running fp32: %s", what, where)
     return "fp32"
 
 

@@ -148,8 +148,9 @@ class JobInputs:
 
     @property
     def gpu(self) -> int:
-        """GPUs a backbone job asks for (none where the config pins the CPU). Local runs do not
-        limit it; the SLURM profile turns it into --gpus."""
+        """GPUs a backbone job asks for (none where the config pins the CPU; one for ``cuda``,
+        ``mps`` and ``auto``). Local runs limit it only when asked (``--resources gpu=N``, the
+        workstation profile); the SLURM profile turns it into --gpus."""
         return 0 if self.config["models"]["device"] == "cpu" else 1
 
     def backbone_params(self, kind: str) -> dict[str, Any]:
