@@ -75,6 +75,7 @@ wildcard_constraints:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/psychometrics.smk"
+include: "workflow/rules/weights.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/attribution.smk"
 include: "workflow/rules/consistency.smk"
