@@ -24,7 +24,9 @@ def table_outputs(tables):
     for table in tables:
         outputs[f"{table}_csv"] = report(
             paths.table_file(table, "csv"),
-            caption=str(PLAN.caption_file(table)),
+            caption=report_source(
+                PLAN.caption_file(table), workflow.current_basedir, 2
+            ),
             category="Tables",
         )
         outputs[f"{table}_md"] = paths.table_file(table, "md")
