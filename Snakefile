@@ -19,16 +19,19 @@ min_version("9.0")
 # authxai comes from this workflow's own source tree, whatever environment runs the jobs (a venv
 # or conda env without authxai installed, a container, a cluster node): src/ goes first on the
 # parse-time path and on PYTHONPATH, which every job (a subprocess, or on SLURM a snakemake
-# started with the submitting environment) inherits. A copy of the workflow without src/ (next
-# to a pip-installed authxai wheel) uses the installed package instead.
+# started with the submitting environment) inherits. Where there is no such folder — a copy of
+# the workflow without src/, or a remote source (`module ... snakefile: github(...)`, whose
+# files Snakemake fetches one by one into its source cache, so the basedir is a URL such as
+# https://raw.githubusercontent.com/<owner>/<repo>/<tag>) — the installed authxai is used, in
+# Snakemake's environment and in the jobs'.
 # (PYTHONPATH is optional, so it is not an `envvars:` requirement; the name is held in a
 # variable because the linter takes any literal os.environ lookup for one.)
-#: This workflow's own folder (not the working directory's workflow where another workflow uses
-#: this one as a module: workflow.basedir is then the outer one's).
-AUTHXAI_ROOT = Path(workflow.current_basedir.get_path_or_uri(secret_free=True))
-AUTHXAI_SRC = str(AUTHXAI_ROOT / "src")
+#: This workflow's own folder or URL (not the working directory's workflow where another
+#: workflow uses this one as a module: workflow.basedir is then the outer one's).
+AUTHXAI_ROOT = workflow.current_basedir.get_path_or_uri(secret_free=True)
+AUTHXAI_SRC = str(Path(AUTHXAI_ROOT) / "src")
 _PATH_VARIABLE = "PYTHONPATH"
-if (AUTHXAI_ROOT / "src" / "authxai").is_dir():
+if workflow.current_basedir.is_local and (Path(AUTHXAI_SRC) / "authxai").is_dir():
     if AUTHXAI_SRC not in sys.path:
         sys.path.insert(0, AUTHXAI_SRC)
     _inherited = os.environ.get(_PATH_VARIABLE, "")
@@ -36,18 +39,26 @@ if (AUTHXAI_ROOT / "src" / "authxai").is_dir():
         os.environ[_PATH_VARIABLE] = os.pathsep.join(
             p for p in (AUTHXAI_SRC, _inherited) if p
         )
+try:
+    import authxai
+except ImportError as _exc:
+    sys.exit(
+        f"authxai: the authxai package is neither in this workflow's source tree ({AUTHXAI_ROOT}/src) "
+        f"nor installed ({_exc}) — pip install authxai at this workflow's version into the environment "
+        "that runs snakemake and the jobs (docs/usage.md, 'From another workflow'), or run a local copy"
+    )
 
 from authxai.errors import InputError
 from authxai.plan import build_plan
 
 # The report's texts are package data of authxai (see authxai.workflow.REPORT_DIR).
-from authxai.workflow import REPORT_DIR
+from authxai.workflow import REPORT_DIR, report_source
 
 
 configfile: "config/config.yaml"
 
 
-report: str(REPORT_DIR / "workflow.rst")
+report: report_source(REPORT_DIR / "workflow.rst", workflow.current_basedir, 0)
 
 
 if workflow.config_settings.configfiles:
@@ -75,6 +86,7 @@ wildcard_constraints:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/psychometrics.smk"
+include: "workflow/rules/weights.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/attribution.smk"
 include: "workflow/rules/consistency.smk"

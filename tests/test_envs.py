@@ -2,8 +2,10 @@
 
 import os
 import re
+import shutil
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
@@ -72,3 +74,77 @@ def test_usable_as_a_snakemake_module(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (outer / figure).stat().st_size > 0
     assert "authxai_psychometrics" in proc.stderr and "authxai_figure" in proc.stderr
+
+
+def _git_copy(repo: Path, dest: Path) -> str:
+    """A git repository at ``dest`` holding this checkout's files (tracked and new, not
+    ignored), committed; returns the commit."""
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=repo, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    for name in filter(None, files):
+        if (repo / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo / name, dest / name)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "copy"]):
+        subprocess.run([*git, *args], cwd=dest, check=True)
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=dest, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.mark.workflow
+def test_usable_as_a_module_from_github(tmp_path):
+    """`module ... snakefile: github(...)`, offline: Snakemake keeps a bare clone of the
+    repository in its source cache and, for a commit it already holds, fetches nothing — so the
+    clone is put there (XDG_CACHE_HOME in tmp) and the real github() source runs. The basedir is
+    then a URL (https://raw.githubusercontent.com/...): no src/ folder to put on sys.path, the
+    rule files, scripts and env file come through the source cache, and authxai from the
+    installed package (here this checkout's src/ on PYTHONPATH); without one, one line."""
+    commit = _git_copy(REPO, tmp_path / "source")
+    cache = tmp_path / "cache"
+    clone = cache / "snakemake" / "snakemake" / "source-cache" / "snakemake-git-cache" / "github.com" / "lab"
+    clone.mkdir(parents=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(tmp_path / "source"), str(clone / "authxai")], check=True)
+    outer = make_workdir(tmp_path / "outer", TINY_CONFIG)
+    (outer / "Snakefile").write_text(
+        'configfile: "config/config.yaml"\n\n\n'
+        f'module authxai:\n    snakefile:\n        github("lab/authxai", path="Snakefile", commit="{commit}")\n'
+        "    config:\n        config\n\n\nuse rule * from authxai as authxai_*\n"
+    )
+    target = "results/tables/psychometrics.csv"
+    cmd = [str(SNAKEMAKE), "--cores", "2", target]
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(REPO / "src"), "XDG_CACHE_HOME": str(cache)}
+    proc = subprocess.run(cmd, cwd=outer, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (outer / target).stat().st_size > 0 and "authxai_psychometrics" in proc.stderr
+    # the report's texts and captions are found in the repository (not joined onto its URL)
+    report = subprocess.run([*cmd, "--report", "report.html"], cwd=outer, capture_output=True, text=True, env=env)
+    assert report.returncode == 0 and (outer / "report.html").stat().st_size > 0, report.stderr[-3000:]
+    # an environment where `import authxai` fails (a stand-in package that raises on import)
+    shadow = tmp_path / "shadow" / "authxai"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text('raise ImportError("no authxai here")\n')
+    env["PYTHONPATH"] = str(shadow.parent)
+    proc = subprocess.run([*cmd, "-n"], cwd=outer, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode != 0
+    (line,) = [line for line in proc.stderr.splitlines() if line.startswith("authxai:")]
+    assert "source tree (https://raw.githubusercontent.com/lab/authxai/" in line and "pip install authxai" in line
+
+
+def test_the_workflow_catalog_file_says_what_the_workflow_does():
+    """.snakemake-workflow-catalog.yml (the Snakemake workflow catalog's usage section) claims
+    conda and the report, which the workflow has: every rule names the env file, the Snakefile
+    declares a report; no container image, so no apptainer."""
+    catalog = yaml.safe_load((REPO / ".snakemake-workflow-catalog.yml").read_text())
+    usage = catalog["usage"]
+    assert set(usage) == {"mandatory-flags", "software-stack-deployment"}
+    assert set(usage["mandatory-flags"]) == {"desc", "flags"}
+    stack = usage["software-stack-deployment"]
+    assert stack == {"conda": True, "apptainer": False, "apptainer+conda": False, "report": True}
+    snakefile = (REPO / "Snakefile").read_text()
+    assert "\nreport: " in snakefile and "container:" not in snakefile
+    assert (REPO / "envs" / "authxai.yaml").is_file() and (REPO / "config" / "README.md").is_file()

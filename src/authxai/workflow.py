@@ -29,6 +29,18 @@ SYNTHETIC_ROOT = f"{RESULTS}/synthetic"
 SYNTHETIC_COMBOS = f"{SYNTHETIC_ROOT}/excluded_combos.csv"
 
 
+def report_source(path: str | Path, basedir: Any, depth: int) -> str:
+    """A report text or caption (package data under :data:`REPORT_DIR`) as the Snakefile or
+    rule file at ``depth`` folders below the workflow's root should name it (``basedir``:
+    Snakemake's ``workflow.current_basedir``). Snakemake joins these paths onto the file's
+    basedir: a local one takes the absolute path as it is, but a remote source's (``github(...)``:
+    a URL) would turn it into a path inside the repository — there the same file is
+    ``src/authxai/report/...`` of the repository, named relative to the file."""
+    if basedir.is_local:
+        return str(path)
+    return "/".join([*[".."] * depth, "src", "authxai", "report", Path(path).relative_to(REPORT_DIR).as_posix()])
+
+
 def registered_name(name: str, names: Iterable[str]) -> str | None:
     """The registry key ``name`` is filed under: ``name`` itself, else the longest key it
     extends with ``_<suffix>`` (per-architecture figures: ``fig_examples_<arch>`` ->

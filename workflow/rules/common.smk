@@ -1,5 +1,7 @@
-"""What every rule file shares besides ``PLAN`` (authxai.plan, built in the Snakefile): the
-paths it names outputs with, the software environment and the report's table outputs.
+"""What the rule files share besides ``PLAN`` (authxai.plan, built in the Snakefile) — the
+paths they name outputs with, the software environment and the report's table outputs.
+(snakemake --lint takes the word "rule" followed by a colon on one line for a rule, and
+would report rules mixed with functions here.)
 Everything a rule asks of the config is ``PLAN``'s."""
 
 from authxai.attribution.methods import METHODS as METHOD_REGISTRY
@@ -22,7 +24,9 @@ def table_outputs(tables):
     for table in tables:
         outputs[f"{table}_csv"] = report(
             paths.table_file(table, "csv"),
-            caption=str(PLAN.caption_file(table)),
+            caption=report_source(
+                PLAN.caption_file(table), workflow.current_basedir, 2
+            ),
             category="Tables",
         )
         outputs[f"{table}_md"] = paths.table_file(table, "md")

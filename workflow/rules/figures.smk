@@ -6,7 +6,9 @@ rule figure:
         pdf=paths.figure_file(ext="pdf"),
         png=report(
             paths.figure_file(ext="png"),
-            caption=str(REPORT_DIR / "figure.rst"),
+            caption=report_source(
+                REPORT_DIR / "figure.rst", workflow.current_basedir, 2
+            ),
             category="Figures",
         ),
     log:

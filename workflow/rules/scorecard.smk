@@ -85,7 +85,9 @@ rule scorecard:
         **table_outputs(["table9_scorecard"]),
         reading=report(
             paths.SCORECARD["reading"],
-            caption=PLAN.caption_file("scorecard"),
+            caption=report_source(
+                PLAN.caption_file("scorecard"), workflow.current_basedir, 2
+            ),
             category="Scorecard",
         ),
         markdown=paths.SCORECARD["markdown"],

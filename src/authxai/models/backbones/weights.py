@@ -24,7 +24,12 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Load a state dict without unpickling code: safetensors, or torch.load(weights_only=True)."""
     path = Path(path)
     if not path.exists():
-        raise fail(path, "weights file not found", "put the file there or set models.weights.<arch> in the config")
+        raise fail(
+            path,
+            "weights file not found",
+            "run `snakemake download_weights` where there is internet, put the file there by hand, or set "
+            "models.weights.<arch> in the config",
+        )
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
