@@ -1,6 +1,11 @@
 """Benchmark Snakemake's own overhead, in one run: its defaults — the ILP scheduler (a CBC solve
 each time it selects jobs) and a job rate limit of 100 per 1 s, which re-runs the selection every
-second while jobs wait for cores — against ``--scheduler greedy``.
+second while jobs wait for cores — against ``--scheduler greedy``; with ``--slurm``, the SLURM
+profile's job status polling: snakemake-executor-plugin-slurm waits
+``--slurm-init-seconds-before-status-checks`` (default 40 s) before a status check, 10 s longer
+after each check that finds nothing finished (up to 180 s), and starts over when a job has
+finished; its default against 10 s and 2 s, on a one-node SLURM cluster started on
+this machine (``tests/slurm_cluster.py``; ``slurm-wlm`` and ``munge`` installed).
 
 The jobs the pipeline runs are what they are; this measures what the scheduler adds. A stand-in
 workflow with the shape of ``make run``'s DAG — as many jobs as a dry run of the given config
@@ -10,6 +15,7 @@ scheduler's. It is written under ``results/benchmarks/scheduler/`` and run there
 the same cores.
 
     .venv/bin/python benchmarks/scheduler.py [--config config/config.yaml] [--cores 2] [--sleep 0.5]
+    .venv/bin/python benchmarks/scheduler.py --slurm [--jobs 33]    # status polling on SLURM
 """
 
 from __future__ import annotations
@@ -62,10 +68,18 @@ def dry_run_jobs(config: Path) -> int:
 
 #: Name -> the flags a run adds.
 SETTINGS = {"defaults (ilp, 100/1s)": [], "greedy": ["--scheduler", "greedy"]}
+#: Name -> the flags a SLURM run adds (without accounting: squeue answers the status checks).
+SLURM = ["--executor", "slurm", "--jobs", "100", "--slurm-status-command", "squeue"]
+SLURM_SETTINGS = {
+    "defaults (first check at 40 s)": SLURM,
+    "first check at 10 s": [*SLURM, "--slurm-init-seconds-before-status-checks", "10"],
+    "first check at 2 s": [*SLURM, "--slurm-init-seconds-before-status-checks", "2"],
+}
 
 
-def run(flags: list[str], cores: int) -> tuple[float, float]:
-    """(wall s, CPU s of snakemake and its children) of one run of the stand-in workflow."""
+def run(flags: list[str], cores: int, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall s, CPU s of snakemake and its children) of one run of the stand-in workflow (on
+    SLURM the jobs are the cluster daemons' children, so the CPU is the controlling snakemake's)."""
     for folder in ("leaf", "middle", ".snakemake"):
         shutil.rmtree(WORK / folder, ignore_errors=True)
     (WORK / "done.txt").unlink(missing_ok=True)
@@ -77,10 +91,30 @@ def run(flags: list[str], cores: int) -> tuple[float, float]:
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def report(results: dict[str, tuple[float, float]], n: int) -> None:
+    """One line per setting: wall and snakemake CPU, as ratios against the first (the defaults)."""
+    base_wall, base_cpu = next(iter(results.values()))
+    for name, (wall, cpu) in results.items():
+        print(
+            f"{name:28s} wall {wall:6.1f} s ({base_wall / wall:.2f}x faster than the defaults)   snakemake CPU "
+            f"{cpu:6.1f} s ({cpu / n * 1000:4.0f} ms per job, {base_cpu / cpu:.2f}x less than the defaults)"
+        )
+
+
+def run_on_slurm(cores: int) -> dict[str, tuple[float, float]]:
+    """Each of :data:`SLURM_SETTINGS` through a one-node SLURM cluster started here."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from slurm_cluster import LocalSlurm  # the test suite's one-node cluster
+
+    with LocalSlurm(WORK / "cluster") as cluster:
+        return {name: run(flags, cores, env=cluster.env) for name, flags in SLURM_SETTINGS.items()}
 
 
 def main() -> None:
@@ -89,19 +123,19 @@ def main() -> None:
     ap.add_argument("--config", type=Path, default=ROOT / "config" / "config.yaml")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--sleep", type=float, default=2.0, help="seconds each stand-in job sleeps")
+    ap.add_argument("--slurm", action="store_true", help="measure the SLURM status polling instead")
+    ap.add_argument("--jobs", type=int, help="stand-in jobs (default: the config's dry run; 33 with --slurm)")
     args = ap.parse_args()
-    n = dry_run_jobs(args.config)
+    n = args.jobs or (33 if args.slurm else dry_run_jobs(args.config))
     leaves = n - 9  # 8 middle jobs and the top one
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "Snakefile").write_text(STAND_IN.format(n=leaves, sleep=args.sleep))
-    print(f"stand-in DAG of {n} jobs ({args.config.name}'s dry run), each sleeping {args.sleep} s; {args.cores} cores")
-    results = {name: run(flags, args.cores) for name, flags in SETTINGS.items()}
-    base_wall, base_cpu = results["defaults (ilp, 100/1s)"]
-    for name, (wall, cpu) in results.items():
-        print(
-            f"{name:24s} wall {wall:6.1f} s   snakemake CPU {cpu:6.1f} s ({cpu / n * 1000:4.0f} ms per job, "
-            f"{base_cpu / cpu:.2f}x less than the defaults)"
-        )
+    where = "through a one-node SLURM cluster" if args.slurm else f"{args.cores} cores"
+    print(f"stand-in DAG of {n} jobs, each sleeping {args.sleep} s; {where}")
+    if args.slurm:
+        report(run_on_slurm(args.cores), n)
+    else:
+        report({name: run(flags, args.cores) for name, flags in SETTINGS.items()}, n)
 
 
 if __name__ == "__main__":
