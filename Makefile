@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: run test test-fast lint docs dry-run slurm-profile clean
+.PHONY: run test test-fast lint docs package dry-run slurm-profile clean
 
 # The venv is (re)built when the pinned requirements change. torch/torchvision come from
 # pip's local wheel cache where the machine has one (no multi-GB download). A wrong Python is
@@ -54,6 +54,15 @@ lint: $(STAMP)
 # link resolves, or the build fails (lint runs it, so CI does).
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# The PyPI artefacts: the sdist and the wheel built and `twine check`ed in a throwaway venv (build
+# and twine are release tools, not the project's dependencies); nothing is left in the checkout.
+package:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp/venv" && \
+	"$$tmp/venv/bin/pip" install --quiet build twine && \
+	"$$tmp/venv/bin/python" -m build --outdir "$$tmp/dist" . > "$$tmp/build.log" 2>&1 || { cat "$$tmp/build.log"; exit 1; }; \
+	"$$tmp/venv/bin/twine" check --strict "$$tmp"/dist/* && ls -l "$$tmp"/dist
 
 dry-run: $(STAMP)
 	$(BIN)/snakemake -n
