@@ -232,3 +232,31 @@ def test_run_shows_the_estimate_first_when_over_an_hour(monkeypatch, capsys):
     # the target before --configfile, which would read it as a second config file
     assert calls[0][-4:] == ["-n", "results/tables/table2_performance.csv", "--configfile", "config/aigciqa2023.yaml"]
     assert calls[0][:3] == [str(Path(sys.executable).with_name("snakemake")), "--snakefile", str(REPO / "Snakefile")]
+
+
+@pytest.mark.parametrize("report_rc", [0, 1])
+def test_run_builds_the_report_after_a_run_and_says_so_when_it_cannot(tmp_path, monkeypatch, capsys, report_rc):
+    """Like `make run`: a run that executed jobs is followed by `snakemake --report` with the same
+    config (its output in results/logs/report.log); a dry run is not, and a report that cannot be
+    built is one line, the run's exit status kept."""
+    import authxai.cli
+
+    rc, output = init(tmp_path)
+    assert rc == 0
+    monkeypatch.chdir(tmp_path)
+    calls = []
+    monkeypatch.setattr(
+        authxai.cli.subprocess, "call", lambda command, **kw: calls.append(command) or (report_rc if calls[1:] else 0)
+    )
+    assert main(["run", output.name, "--cores", "2"]) == 0
+    assert len(calls) == 2 and calls[1][-3:] == ["results/report.html", "--configfile", output.name]
+    assert "--report" in calls[1] and "--profile" not in calls[1]
+    assert (tmp_path / "results" / "logs" / "report.log").is_file()
+    out = capsys.readouterr().out.splitlines()
+    if report_rc == 0:
+        assert out[-1] == "Report: results/report.html; explorer: `authxai explore`"
+    else:
+        assert out[-1].startswith("authxai run: no report (results/logs/report.log says why")
+    calls.clear()
+    assert main(["run", output.name, "-n"]) == 0
+    assert len(calls) == 1

@@ -56,17 +56,24 @@ def test_snakemake_lint_is_clean(tmp_path):
     assert "Congratulations, your workflow is in a good condition!" in out.stdout + out.stderr
 
 
+def _outer_workflow(tmp_path: Path, snakefile: str) -> Path:
+    """A working directory with the tiny config whose Snakefile uses this workflow as the module
+    ``authxai`` from ``snakefile`` (a Snakefile source expression) with every rule prefixed."""
+    outer = make_workdir(tmp_path / "outer", TINY_CONFIG)
+    (outer / "Snakefile").write_text(
+        'configfile: "config/config.yaml"\n\n\n'
+        f"module authxai:\n    snakefile:\n        {snakefile}\n    config:\n        config\n\n\n"
+        "use rule * from authxai as authxai_*\n"
+    )
+    return outer
+
+
 @pytest.mark.workflow
 def test_usable_as_a_snakemake_module(tmp_path):
     """Another workflow pulls this one in with `module` (the catalog's way, snakedeploy) and
     builds one figure: src/ (and with it the captions) is found from this workflow's folder, not
     the outer one's."""
-    outer = make_workdir(tmp_path / "outer", TINY_CONFIG)
-    (outer / "Snakefile").write_text(
-        'configfile: "config/config.yaml"\n\n\n'
-        f'module authxai:\n    snakefile:\n        "{REPO / "Snakefile"}"\n    config:\n        config\n\n\n'
-        "use rule * from authxai as authxai_*\n"
-    )
+    outer = _outer_workflow(tmp_path, f'"{REPO / "Snakefile"}"')
     figure = "results/figures/figA1_kept_vs_removed.png"
     env = {**os.environ, "MPLBACKEND": "Agg"}
     cmd = [str(SNAKEMAKE), "--cores", "2", figure]
@@ -109,12 +116,7 @@ def test_usable_as_a_module_from_github(tmp_path):
     clone = cache / "snakemake" / "snakemake" / "source-cache" / "snakemake-git-cache" / "github.com" / "lab"
     clone.mkdir(parents=True)
     subprocess.run(["git", "clone", "-q", "--bare", str(tmp_path / "source"), str(clone / "authxai")], check=True)
-    outer = make_workdir(tmp_path / "outer", TINY_CONFIG)
-    (outer / "Snakefile").write_text(
-        'configfile: "config/config.yaml"\n\n\n'
-        f'module authxai:\n    snakefile:\n        github("lab/authxai", path="Snakefile", commit="{commit}")\n'
-        "    config:\n        config\n\n\nuse rule * from authxai as authxai_*\n"
-    )
+    outer = _outer_workflow(tmp_path, f'github("lab/authxai", path="Snakefile", commit="{commit}")')
     target = "results/tables/psychometrics.csv"
     cmd = [str(SNAKEMAKE), "--cores", "2", target]
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(REPO / "src"), "XDG_CACHE_HOME": str(cache)}

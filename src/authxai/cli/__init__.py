@@ -5,7 +5,8 @@
 * ``authxai estimate C.yaml…`` prints per stage the jobs, trunk passes and estimated CPU/GPU
   hours, from the plan and measured throughputs, before anything runs (:mod:`.estimate`).
 * ``authxai run C.yaml [--profile P] [snakemake args…]`` runs the repository's Snakefile with the
-  config, showing the estimate first when it exceeds an hour (:mod:`.run`).
+  config, showing the estimate first when it exceeds an hour, and builds the report when it has
+  run (:mod:`.run`).
 * ``authxai explore [RESULTS]`` opens the explorer page in the browser.
 
 Each command prints one line and exits 2 on an error a user can fix (:class:`InputError`).
@@ -79,14 +80,35 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
-    from authxai.cli.run import snakemake_command
+    from authxai.cli.run import executes_jobs, snakemake_command
 
     command = snakemake_command(args.config, args.profile, extra)
     text, hours = estimate_text(args.config, Path("."))
     if hours is None or hours > SHOW_ESTIMATE_ABOVE_HOURS:
         print(text, flush=True)
     print("running: " + " ".join(command), flush=True)
-    return subprocess.call(command)
+    rc = subprocess.call(command)
+    if rc == 0 and executes_jobs(extra):
+        _build_report(args.config)
+    return rc
+
+
+def _build_report(config: Path) -> None:
+    """The finished run's HTML report, as `make run` builds it; where it cannot be built (a run
+    of some targets only), one line instead — the run itself succeeded."""
+    from authxai.cli.run import REPORT, REPORT_LOG, report_command
+
+    Path(REPORT_LOG).parent.mkdir(parents=True, exist_ok=True)
+    with open(REPORT_LOG, "w") as log:
+        built = subprocess.call(report_command(config), stdout=log, stderr=subprocess.STDOUT) == 0
+    if built:
+        print(f"Report: {REPORT}; explorer: `authxai explore`", flush=True)
+    else:
+        print(
+            f"authxai run: no report ({REPORT_LOG} says why; a run of some targets lacks outputs the "
+            f"report shows): after the whole run, `snakemake --report {REPORT} --configfile {config}`",
+            flush=True,
+        )
 
 
 def cmd_explore(args: argparse.Namespace) -> int:

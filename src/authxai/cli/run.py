@@ -1,4 +1,5 @@
-"""`authxai run` and `authxai explore`: the snakemake command line and the explorer page."""
+"""`authxai run` and `authxai explore`: the snakemake command lines (the run, then its report) and the
+explorer page."""
 
 from __future__ import annotations
 
@@ -31,6 +32,25 @@ def snakemake_command(config: Path, profile: str | None, extra: list[str]) -> li
     command = [str(Path(sys.executable).with_name("snakemake")), "--snakefile", str(snakefile())]
     command += ["--profile", profile] if profile else []
     return [*command, *extra, "--configfile", str(config)]
+
+
+#: Where `authxai run` (like `make run`) writes the report of a finished run, and its log.
+REPORT = "results/report.html"
+REPORT_LOG = "results/logs/report.log"
+
+#: Snakemake's flags for a run that executes nothing.
+_DRY_RUN_FLAGS = frozenset({"-n", "--dry-run", "--dryrun", "--lint", "--dag", "--rulegraph", "--summary"})
+
+
+def executes_jobs(extra: list[str]) -> bool:
+    """Whether snakemake with these extra arguments runs jobs (not a dry run, lint or graph)."""
+    return not _DRY_RUN_FLAGS.intersection(extra)
+
+
+def report_command(config: Path) -> list[str]:
+    """Snakemake's HTML report of the run of ``config`` into :data:`REPORT` (no profile: the
+    report is built where the command runs, from the finished outputs)."""
+    return snakemake_command(config, None, ["--report", REPORT])
 
 
 def explorer_page(results: Path) -> Path:
