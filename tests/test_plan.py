@@ -51,10 +51,12 @@ def test_explained_images_are_chunked_into_jobs(tiny):
 
 def test_stages_tables_and_figures_of_the_planted_cue_study(tiny):
     assert tiny.localization and tiny.counterfactual and tiny.ensemble and tiny.scorecard
-    assert tiny.within_methods == tiny.across_methods == tiny.methods == ["gradcam", "mpm", "lime"]
+    # the tiny study runs every registered method: each adds its within table and seed grid
+    methods = list(method_registry.METHODS)
+    assert tiny.within_methods == tiny.across_methods == tiny.methods == methods
     assert tiny.ensemble_methods == ["mpm", "lime"]  # Grad-CAM has no ensemble maps
     assert {"table8_localization", "table10_counterfactual", "table7b_ensemble_lime_vs_mpm"} <= set(tiny.tables)
-    assert len(tiny.tables) == 18 and len(tiny.figures) == 19
+    assert len(tiny.tables) == 15 + len(methods) and len(tiny.figures) == 16 + len(methods)
     assert {"fig_examples_random_lite0", "fig_seed_grid_lime", "fig6_consistency_vs_localization"} <= set(tiny.figures)
     outputs = tiny.all_outputs()
     assert paths.figure_file("fig5_ensemble_maps", "png") in outputs and paths.EXPLORER["index"] in outputs
@@ -119,7 +121,7 @@ def test_input_functions_answer_without_snakemake(tiny):
     assert tiny.backbone_params("attribution")["preprocess"](wc) == {"resize": 64, "crop": 64}
     # every method's maps of the faithfulness images: whole chunk tables, each once
     maps = tiny.faithfulness_maps(wc)
-    assert len(maps) == len(set(maps)) == 3 and all("/test/efficientnet_lite0/" in path for path in maps)
+    assert len(maps) == len(set(maps)) == len(tiny.methods) and all("/test/efficientnet_lite0/" in path for path in maps)
     assert tiny.scorecard_inputs()["variance"] == paths.CF_VARIANCE
     explorer = tiny.explorer_inputs()
     assert set(explorer["maps"]) == {p for m in tiny.methods for p in tiny.explained_maps(m)}
