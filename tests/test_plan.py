@@ -122,7 +122,8 @@ def test_input_functions_answer_without_snakemake(tiny):
     assert tiny.backbone_params("attribution")["preprocess"](wc) == {"resize": 64, "crop": 64}
     # every method's maps of the faithfulness images: whole chunk tables, each once
     maps = tiny.faithfulness_maps(wc)
-    assert len(maps) == len(set(maps)) == len(tiny.methods) and all("/test/efficientnet_lite0/" in path for path in maps)
+    assert len(maps) == len(set(maps)) == len(tiny.methods)
+    assert all("/test/efficientnet_lite0/" in path for path in maps)
     assert tiny.scorecard_inputs()["variance"] == paths.CF_VARIANCE
     explorer = tiny.explorer_inputs()
     assert set(explorer["maps"]) == {p for m in tiny.methods for p in tiny.explained_maps(m)}
