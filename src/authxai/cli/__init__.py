@@ -96,7 +96,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 def _build_report(config: Path) -> None:
     """The finished run's HTML report, as `make run` builds it; where it cannot be built (a run
     of some targets only), one line instead — the run itself succeeded."""
-    from authxai.cli.run import REPORT, REPORT_LOG, report_command
+    from authxai.cli.run import report_command
+    from authxai.plan.paths import REPORT, REPORT_LOG
 
     Path(REPORT_LOG).parent.mkdir(parents=True, exist_ok=True)
     with open(REPORT_LOG, "w") as log:

@@ -34,10 +34,6 @@ def snakemake_command(config: Path, profile: str | None, extra: list[str]) -> li
     return [*command, *extra, "--configfile", str(config)]
 
 
-#: Where `authxai run` (like `make run`) writes the report of a finished run, and its log.
-REPORT = "results/report.html"
-REPORT_LOG = "results/logs/report.log"
-
 #: Snakemake's flags for a run that executes nothing.
 _DRY_RUN_FLAGS = frozenset({"-n", "--dry-run", "--dryrun", "--lint", "--dag", "--rulegraph", "--summary"})
 
@@ -48,9 +44,9 @@ def executes_jobs(extra: list[str]) -> bool:
 
 
 def report_command(config: Path) -> list[str]:
-    """Snakemake's HTML report of the run of ``config`` into :data:`REPORT` (no profile: the
+    """Snakemake's HTML report of the run of ``config`` into ``paths.REPORT`` (no profile: the
     report is built where the command runs, from the finished outputs)."""
-    return snakemake_command(config, None, ["--report", REPORT])
+    return snakemake_command(config, None, ["--report", paths.REPORT])
 
 
 def explorer_page(results: Path) -> Path:

@@ -12,6 +12,9 @@ from collections.abc import Iterable
 from authxai.workflow import RESULTS, SYNTHETIC_COMBOS, SYNTHETIC_ROOT
 
 LOGS = f"{RESULTS}/logs"
+#: The HTML report of a finished run (`make run`, `authxai run`) and the log of building it.
+REPORT = f"{RESULTS}/report.html"
+REPORT_LOG = f"{LOGS}/report.log"
 #: Snakemake benchmark files of the heavy rules (wall time, memory, I/O per job).
 BENCHMARKS = f"{RESULTS}/benchmarks"
 #: The image table of the data stage (ids, paths, roles; prepare_data checks every image).
