@@ -592,6 +592,21 @@ def test_counterfactuals_their_agreement_and_the_scorecard_column_equal_recomput
     assert "Do the heads use the planted cues?" in text and "counterfactual rank r" in text
 
 
+def test_authxai_run_builds_the_report_of_a_finished_run(tiny_run, monkeypatch, capsys):
+    """`authxai run` for real on a finished run: snakemake has nothing left to do, then the run's
+    report is built into results/report.html, as `make run` builds it."""
+    from authxai.cli import main
+
+    work, _ = tiny_run
+    monkeypatch.chdir(work)
+    started = time.time()
+    assert main(["run", "config/config.yaml", "--cores", "2"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "Report: results/report.html; explorer: `authxai explore`"
+    report = work / "results" / "report.html"
+    assert report.stat().st_mtime >= started and report.stat().st_size > 100_000
+    assert (work / "results" / "logs" / "report.log").stat().st_mtime >= started
+
+
 def test_report_builds_with_every_figure_and_table(tiny_run):
     work, _ = tiny_run
     run_snakemake(work, "--report", "results/report.html")
